@@ -1,0 +1,1 @@
+//! Format behaviour suite.
