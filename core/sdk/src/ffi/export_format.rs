@@ -104,7 +104,7 @@ unsafe extern "C" fn format_write_stream(
 
 /// Encodes every batch into `sink` through a large buffer; finishes the sink on success and
 /// aborts it on failure.
-pub(crate) fn write_all(
+pub fn write_all(
     format: &dyn Format,
     batches: &mut dyn arrow_array::RecordBatchReader,
     sink: Box<dyn crate::backend::ObjectWriter>,

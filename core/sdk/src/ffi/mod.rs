@@ -20,6 +20,7 @@ use stowage_plugin_abi as abi;
 
 use crate::{ErrorKind, PluginError, Result};
 
+pub use export_format::write_all as encode_into;
 pub use manifest::{
     PluginSpec, backend_factory, format_factory, plugin_init, plugin_manifest, str_refs,
 };
