@@ -34,7 +34,14 @@ const fn mix_all(hash: u64, values: &[usize]) -> u64 {
 
 const fn compute() -> u64 {
     let mut h = FNV_OFFSET;
-    h = mix_all(h, &[size_of::<StrRef>(), align_of::<StrRef>(), offset_of!(StrRef, len)]);
+    h = mix_all(
+        h,
+        &[
+            size_of::<StrRef>(),
+            align_of::<StrRef>(),
+            offset_of!(StrRef, len),
+        ],
+    );
     h = mix_all(h, &[size_of::<OwnedBuf>(), offset_of!(OwnedBuf, release)]);
     h = mix_all(
         h,
@@ -141,7 +148,10 @@ mod tests {
     #[cfg(target_pointer_width = "64")]
     #[test]
     fn layout_hash_is_pinned_for_major_1() {
-        assert_eq!(ABI_LAYOUT_HASH, PINNED_V1_LAYOUT_HASH, "got {ABI_LAYOUT_HASH:#x}");
+        assert_eq!(
+            ABI_LAYOUT_HASH, PINNED_V1_LAYOUT_HASH,
+            "got {ABI_LAYOUT_HASH:#x}"
+        );
     }
 
     #[cfg(target_pointer_width = "64")]
@@ -153,6 +163,10 @@ mod tests {
         let copy_size = size_of::<Option<usize>>();
         assert!(!has_field(BACKEND_VTABLE_V1_0_SIZE, copy_at, copy_size));
         assert!(has_field(size_of::<BackendVTableV1>(), copy_at, copy_size));
-        assert!(!has_field(PLUGIN_V1_0_SIZE, offset_of!(PluginV1, destinations), 8));
+        assert!(!has_field(
+            PLUGIN_V1_0_SIZE,
+            offset_of!(PluginV1, destinations),
+            8
+        ));
     }
 }

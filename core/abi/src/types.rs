@@ -20,11 +20,17 @@ pub struct StrRef {
 
 impl StrRef {
     /// The empty string.
-    pub const EMPTY: StrRef = StrRef { ptr: core::ptr::NonNull::<u8>::dangling().as_ptr(), len: 0 };
+    pub const EMPTY: StrRef = StrRef {
+        ptr: core::ptr::NonNull::<u8>::dangling().as_ptr(),
+        len: 0,
+    };
 
     /// Borrows a Rust string.
     pub const fn new(s: &str) -> StrRef {
-        StrRef { ptr: s.as_ptr(), len: s.len() }
+        StrRef {
+            ptr: s.as_ptr(),
+            len: s.len(),
+        }
     }
 
     /// Reads the bytes back.
@@ -371,7 +377,11 @@ pub struct WriterVTableV1 {
     >,
     /// Commits the object; `out_size` receives the number of bytes written.
     pub finish: Option<
-        unsafe extern "C" fn(this: *mut c_void, out_size: *mut u64, err: *mut StowageError) -> Status,
+        unsafe extern "C" fn(
+            this: *mut c_void,
+            out_size: *mut u64,
+            err: *mut StowageError,
+        ) -> Status,
     >,
     /// Discards everything written; nothing is left behind.
     pub abort: Option<unsafe extern "C" fn(this: *mut c_void, err: *mut StowageError) -> Status>,

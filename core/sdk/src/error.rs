@@ -189,7 +189,11 @@ impl fmt::Display for PluginError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.message)?;
         if !self.context.is_empty() {
-            let ctx: Vec<String> = self.context.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let ctx: Vec<String> = self
+                .context
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
             write!(f, " ({})", ctx.join(", "))?;
         }
         Ok(())
@@ -201,7 +205,8 @@ impl std::error::Error for PluginError {}
 impl From<arrow_schema::ArrowError> for PluginError {
     fn from(err: arrow_schema::ArrowError) -> Self {
         match err {
-            arrow_schema::ArrowError::ExternalError(inner) => match inner.downcast::<PluginError>() {
+            arrow_schema::ArrowError::ExternalError(inner) => match inner.downcast::<PluginError>()
+            {
                 Ok(plugin) => *plugin,
                 Err(other) => PluginError::new(ErrorKind::Unexpected, other.to_string()),
             },

@@ -55,8 +55,12 @@ impl FormatCapabilities {
 
     /// Names of the supported capabilities, for listings.
     pub fn names(self) -> Vec<&'static str> {
-        let all =
-            [(self.write, "write"), (self.read, "read"), (self.gzip, "gzip"), (self.nested, "nested")];
+        let all = [
+            (self.write, "write"),
+            (self.read, "read"),
+            (self.gzip, "gzip"),
+            (self.nested, "nested"),
+        ];
         all.iter().filter(|(on, _)| *on).map(|(_, n)| *n).collect()
     }
 }

@@ -15,14 +15,21 @@ pub struct ReadAdapter {
 
 impl std::fmt::Debug for ReadAdapter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ReadAdapter").field("pos", &self.pos).finish_non_exhaustive()
+        f.debug_struct("ReadAdapter")
+            .field("pos", &self.pos)
+            .finish_non_exhaustive()
     }
 }
 
 impl ReadAdapter {
     /// Wraps a reader positioned at the start.
     pub fn new(inner: Box<dyn ObjectReader>) -> Self {
-        ReadAdapter { inner, pos: 0, len: None, sequential: true }
+        ReadAdapter {
+            inner,
+            pos: 0,
+            len: None,
+            sequential: true,
+        }
     }
 
     /// The wrapped reader.
@@ -76,14 +83,19 @@ pub struct WriteAdapter {
 
 impl std::fmt::Debug for WriteAdapter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WriteAdapter").field("written", &self.written).finish_non_exhaustive()
+        f.debug_struct("WriteAdapter")
+            .field("written", &self.written)
+            .finish_non_exhaustive()
     }
 }
 
 impl WriteAdapter {
     /// Wraps a writer.
     pub fn new(inner: Box<dyn ObjectWriter>) -> Self {
-        WriteAdapter { inner: Some(inner), written: 0 }
+        WriteAdapter {
+            inner: Some(inner),
+            written: 0,
+        }
     }
 
     /// Bytes written so far.
@@ -110,7 +122,10 @@ impl WriteAdapter {
 
 impl Write for WriteAdapter {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let w = self.inner.as_mut().ok_or_else(|| io::Error::other("writer closed"))?;
+        let w = self
+            .inner
+            .as_mut()
+            .ok_or_else(|| io::Error::other("writer closed"))?;
         w.write(buf).map_err(PluginError::into_io)?;
         self.written += buf.len() as u64;
         Ok(buf.len())
@@ -169,7 +184,10 @@ pub struct MemoryReader {
 impl MemoryReader {
     /// Reads `data`.
     pub fn new(data: impl Into<std::sync::Arc<Vec<u8>>>) -> Self {
-        MemoryReader { data: data.into(), pos: 0 }
+        MemoryReader {
+            data: data.into(),
+            pos: 0,
+        }
     }
 }
 

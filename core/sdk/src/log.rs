@@ -35,7 +35,13 @@ pub fn log(level: Level, message: &str) {
     match HOST_LOG.get() {
         // SAFETY: the host guarantees the callback is valid for the life of the process and
         // copies the borrowed strings before returning.
-        Some(f) => unsafe { f(level as u8, abi::StrRef::new(target), abi::StrRef::new(message)) },
+        Some(f) => unsafe {
+            f(
+                level as u8,
+                abi::StrRef::new(target),
+                abi::StrRef::new(message),
+            )
+        },
         None => eprintln!("[{target}] {message}"),
     }
 }
@@ -54,9 +60,14 @@ fn install_panic_hook() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         std::panic::set_hook(Box::new(|info| {
-            let location = info.location().map(|l| format!(" at {}:{}", l.file(), l.line()));
+            let location = info
+                .location()
+                .map(|l| format!(" at {}:{}", l.file(), l.line()));
             let msg = crate::ffi::panic_message(info.payload());
-            log(Level::Error, &format!("panic: {msg}{}", location.unwrap_or_default()));
+            log(
+                Level::Error,
+                &format!("panic: {msg}{}", location.unwrap_or_default()),
+            );
         }));
     });
 }

@@ -10,7 +10,14 @@ use std::fmt;
 use crate::{PluginError, Result};
 
 /// Option keys whose values are secrets; their values never appear in `Debug` output.
-const SECRET_MARKERS: &[&str] = &["secret", "password", "passphrase", "token", "private_key", "key"];
+const SECRET_MARKERS: &[&str] = &[
+    "secret",
+    "password",
+    "passphrase",
+    "token",
+    "private_key",
+    "key",
+];
 
 /// Resolved options (string keys and values).
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -22,8 +29,14 @@ pub struct Options {
 impl Options {
     /// Options from pairs; later duplicates win.
     pub fn new<K: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>) -> Self {
-        let values = pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
-        Options { values, taken: Default::default() }
+        let values = pairs
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
+        Options {
+            values,
+            taken: Default::default(),
+        }
     }
 
     /// Takes an optional value (marks the key as known).
@@ -63,7 +76,11 @@ impl Options {
 
     /// Fails if any key was never taken, naming the unknown keys and the known ones.
     pub fn finish(self, plugin: &str) -> Result<()> {
-        let unknown: Vec<&String> = self.values.keys().filter(|k| !self.taken.contains(*k)).collect();
+        let unknown: Vec<&String> = self
+            .values
+            .keys()
+            .filter(|k| !self.taken.contains(*k))
+            .collect();
         if unknown.is_empty() {
             return Ok(());
         }
@@ -90,7 +107,10 @@ fn join(keys: &[&String]) -> String {
     if keys.is_empty() {
         return "(none)".into();
     }
-    keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+    keys.iter()
+        .map(|k| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// True if an option key names a secret (its value must never be printed).
@@ -122,7 +142,10 @@ mod tests {
         let mut opts = Options::new([("compression", "gzip"), ("colour", "red")]);
         assert_eq!(opts.take("compression").as_deref(), Some("gzip"));
         let err = opts.finish("jsonl").unwrap_err().to_string();
-        assert!(err.contains("`colour`") && err.contains("`compression`"), "{err}");
+        assert!(
+            err.contains("`colour`") && err.contains("`compression`"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -27,7 +27,10 @@ impl<R: RecordBatchReader> Iterator for CatchUnwindReader<R> {
             Ok(item) => item.map(|r| r.map_err(sanitize)),
             Err(payload) => Some(Err(ArrowError::ExternalError(Box::new(PluginError::new(
                 crate::ErrorKind::Panic,
-                format!("record batch producer panicked: {}", super::panic_message(payload.as_ref())),
+                format!(
+                    "record batch producer panicked: {}",
+                    super::panic_message(payload.as_ref())
+                ),
             ))))),
         }
     }
@@ -64,7 +67,9 @@ pub unsafe fn export_stream(
 
 /// A boxed stream ready to be passed to another side (moved out by the callee).
 pub fn stream_for_export(reader: Box<dyn RecordBatchReader + Send>) -> Box<FFI_ArrowArrayStream> {
-    Box::new(FFI_ArrowArrayStream::new(Box::new(CatchUnwindReader(reader))))
+    Box::new(FFI_ArrowArrayStream::new(Box::new(CatchUnwindReader(
+        reader,
+    ))))
 }
 
 /// Takes ownership of a stream from `raw` (its `release` is set to NULL).

@@ -4,7 +4,6 @@
 //! host passes in). Every trailing vtable field is read only if the table's `struct_size` covers
 //! it; a missing function is reported as `Unsupported`.
 
-
 use arrow_array::RecordBatchReader;
 use arrow_array::ffi_stream::FFI_ArrowArrayStream;
 use arrow_schema::Schema;
@@ -89,13 +88,19 @@ impl Backend for ForeignBackend {
         let mut meta = abi::ObjectMetaV1::default();
         // SAFETY: live handle; `meta` is writable.
         call(|err| unsafe { f(self.handle.this, key_ref(key), &mut meta, err) })?;
-        Ok(ObjectMeta { size: meta.size, last_modified_ms: known_time(meta.last_modified_ms) })
+        Ok(ObjectMeta {
+            size: meta.size,
+            last_modified_ms: known_time(meta.last_modified_ms),
+        })
     }
 
     fn open_reader(&self, key: &str) -> Result<Box<dyn ObjectReader>> {
         let f = vfn!(self.vt(), abi::BackendVTableV1, open_reader)
             .ok_or_else(|| missing("open_reader"))?;
-        let mut out = abi::ReaderHandle { this: std::ptr::null_mut(), vtable: std::ptr::null() };
+        let mut out = abi::ReaderHandle {
+            this: std::ptr::null_mut(),
+            vtable: std::ptr::null(),
+        };
         // SAFETY: live handle; `out` is writable.
         call(|err| unsafe { f(self.handle.this, key_ref(key), &mut out, err) })?;
         // SAFETY: filled by a successful call.
@@ -105,7 +110,10 @@ impl Backend for ForeignBackend {
     fn open_writer(&self, key: &str) -> Result<Box<dyn ObjectWriter>> {
         let f = vfn!(self.vt(), abi::BackendVTableV1, open_writer)
             .ok_or_else(|| missing("open_writer"))?;
-        let mut out = abi::WriterHandle { this: std::ptr::null_mut(), vtable: std::ptr::null() };
+        let mut out = abi::WriterHandle {
+            this: std::ptr::null_mut(),
+            vtable: std::ptr::null(),
+        };
         // SAFETY: live handle; `out` is writable.
         call(|err| unsafe { f(self.handle.this, key_ref(key), &mut out, err) })?;
         // SAFETY: filled by a successful call.
@@ -114,10 +122,16 @@ impl Backend for ForeignBackend {
 
     fn list(&self, prefix: &str) -> Result<Box<dyn Lister>> {
         let f = vfn!(self.vt(), abi::BackendVTableV1, list).ok_or_else(|| missing("list"))?;
-        let mut out = abi::ListerHandle { this: std::ptr::null_mut(), vtable: std::ptr::null() };
+        let mut out = abi::ListerHandle {
+            this: std::ptr::null_mut(),
+            vtable: std::ptr::null(),
+        };
         // SAFETY: live handle; `out` is writable.
         call(|err| unsafe { f(self.handle.this, key_ref(prefix), &mut out, err) })?;
-        Ok(Box::new(ForeignLister { handle: out, done: false }))
+        Ok(Box::new(ForeignLister {
+            handle: out,
+            done: false,
+        }))
     }
 
     fn delete(&self, key: &str) -> Result<()> {
@@ -197,7 +211,14 @@ impl ObjectReader for ForeignReader {
         let mut n = 0usize;
         // SAFETY: live handle; `buf` is writable for its length.
         call(|err| unsafe {
-            f(self.handle.this, offset, buf.as_mut_ptr(), buf.len(), &mut n, err)
+            f(
+                self.handle.this,
+                offset,
+                buf.as_mut_ptr(),
+                buf.len(),
+                &mut n,
+                err,
+            )
         })?;
         Ok(n.min(buf.len()))
     }
@@ -291,7 +312,11 @@ impl Iterator for ForeignLister {
             self.done = true;
             return Some(Err(missing("next")));
         };
-        let mut entry = abi::ListEntryV1 { key: abi::StrRef::EMPTY, size: 0, last_modified_ms: 0 };
+        let mut entry = abi::ListEntryV1 {
+            key: abi::StrRef::EMPTY,
+            size: 0,
+            last_modified_ms: 0,
+        };
         let mut done = 0u8;
         // SAFETY: live handle; out values are writable.
         let result = call(|err| unsafe { f(self.handle.this, &mut entry, &mut done, err) });
@@ -305,9 +330,14 @@ impl Iterator for ForeignLister {
         }
         // SAFETY: the key is valid until the next call; copied now.
         let key = unsafe { entry.key.as_str() }.map(str::to_string);
-        Some(key.ok_or_else(|| PluginError::unexpected("listed key is not UTF-8")).map(|key| {
-            ListEntry { key, size: entry.size, last_modified_ms: known_time(entry.last_modified_ms) }
-        }))
+        Some(
+            key.ok_or_else(|| PluginError::unexpected("listed key is not UTF-8"))
+                .map(|key| ListEntry {
+                    key,
+                    size: entry.size,
+                    last_modified_ms: known_time(entry.last_modified_ms),
+                }),
+        )
     }
 }
 
@@ -327,7 +357,10 @@ impl ForeignFormat {
     /// `handle` must be a live format handle from a conforming `open`, whose library is never
     /// unloaded.
     pub unsafe fn from_handle(handle: abi::FormatHandle) -> Result<Self> {
-        let mut format = ForeignFormat { handle, extension: String::new() };
+        let mut format = ForeignFormat {
+            handle,
+            extension: String::new(),
+        };
         let f = vfn!(format.vt(), abi::FormatVTableV1, file_extension)
             .ok_or_else(|| missing("file_extension"))?;
         let mut ext = abi::StrRef::EMPTY;
@@ -361,11 +394,16 @@ impl ForeignFormat {
         let mut stream = stream_for_export(batches);
         let sink = export_writer(sink, Poison::default());
         let mut stats = abi::WriteStatsV1::default();
-        let raw_stream = (&mut *stream as *mut FFI_ArrowArrayStream).cast::<abi::ArrowArrayStream>();
+        let raw_stream =
+            (&mut *stream as *mut FFI_ArrowArrayStream).cast::<abi::ArrowArrayStream>();
         // SAFETY: live handle; stream and sink are moved in (the callee releases both). If the
         // callee did not move the stream out, dropping `stream` releases it.
         call(|err| unsafe { f(self.handle.this, raw_stream, sink, &mut stats, err) })?;
-        Ok(WriteSummary { rows: stats.rows, batches: stats.batches, bytes: stats.bytes })
+        Ok(WriteSummary {
+            rows: stats.rows,
+            batches: stats.batches,
+            bytes: stats.bytes,
+        })
     }
 
     /// Decodes `source` into record batches; `schema` fixes the output schema.
@@ -377,10 +415,12 @@ impl ForeignFormat {
         let f = vfn!(self.vt(), abi::FormatVTableV1, read_stream)
             .ok_or_else(|| missing("read_stream"))?;
         let source = export_reader(source, Poison::default());
-        let ffi_schema = schema.map(arrow_schema::ffi::FFI_ArrowSchema::try_from).transpose()?;
-        let schema_ptr = ffi_schema
-            .as_ref()
-            .map_or(std::ptr::null(), |s| (s as *const arrow_schema::ffi::FFI_ArrowSchema).cast());
+        let ffi_schema = schema
+            .map(arrow_schema::ffi::FFI_ArrowSchema::try_from)
+            .transpose()?;
+        let schema_ptr = ffi_schema.as_ref().map_or(std::ptr::null(), |s| {
+            (s as *const arrow_schema::ffi::FFI_ArrowSchema).cast()
+        });
         let mut out = FFI_ArrowArrayStream::empty();
         let out_ptr = (&mut out as *mut FFI_ArrowArrayStream).cast::<abi::ArrowArrayStream>();
         // SAFETY: live handle; the source is moved in; `out` is writable.
@@ -399,4 +439,3 @@ impl Drop for ForeignFormat {
         }
     }
 }
-

@@ -33,7 +33,9 @@ pub(crate) unsafe fn read_options(options: *const abi::KeyValue, n: usize) -> Re
         return Ok(Options::default());
     }
     if options.is_null() {
-        return Err(PluginError::invalid("options must not be NULL when n_options > 0"));
+        return Err(PluginError::invalid(
+            "options must not be NULL when n_options > 0",
+        ));
     }
     // SAFETY: guaranteed by the caller.
     let pairs = unsafe { std::slice::from_raw_parts(options, n) };
@@ -63,9 +65,17 @@ pub(crate) unsafe extern "C" fn backend_open<B: BackendPlugin>(
         // SAFETY: per the ABI, `options` holds `n_options` pairs.
         let opts = unsafe { read_options(options, n_options) }?;
         let backend = B::open(url, opts)?;
-        let this = Box::into_raw(Box::new(BackendInstance { inner: backend, poison: Poison::default() }));
+        let this = Box::into_raw(Box::new(BackendInstance {
+            inner: backend,
+            poison: Poison::default(),
+        }));
         // SAFETY: checked non-null.
-        unsafe { out.write(abi::BackendHandle { this: this.cast(), vtable: &BACKEND_VTABLE }) };
+        unsafe {
+            out.write(abi::BackendHandle {
+                this: this.cast(),
+                vtable: &BACKEND_VTABLE,
+            })
+        };
         Ok(())
     })
 }
@@ -79,7 +89,8 @@ unsafe fn instance<'a>(this: *mut c_void) -> &'a BackendInstance {
 
 unsafe extern "C" fn backend_release(this: *mut c_void) {
     // SAFETY: created by `backend_open`; release is called exactly once.
-    let _ = std::panic::catch_unwind(|| drop(unsafe { Box::from_raw(this.cast::<BackendInstance>()) }));
+    let _ =
+        std::panic::catch_unwind(|| drop(unsafe { Box::from_raw(this.cast::<BackendInstance>()) }));
 }
 
 unsafe extern "C" fn backend_head(
@@ -166,7 +177,9 @@ unsafe extern "C" fn backend_delete(
     // SAFETY: live instance per the ABI.
     let b = unsafe { instance(this) };
     // SAFETY: borrowed for the call.
-    guard(Some(&b.poison), err, || b.inner.delete(unsafe { arg_str(key, "key") }?))
+    guard(Some(&b.poison), err, || {
+        b.inner.delete(unsafe { arg_str(key, "key") }?)
+    })
 }
 
 unsafe extern "C" fn backend_copy(

@@ -38,9 +38,17 @@ pub(crate) unsafe extern "C" fn format_open<F: FormatPlugin>(
         // SAFETY: per the ABI, `options` holds `n_options` pairs.
         let opts = unsafe { read_options(options, n_options) }?;
         let format = F::open(opts)?;
-        let this = Box::into_raw(Box::new(FormatInstance { inner: format, poison: Poison::default() }));
+        let this = Box::into_raw(Box::new(FormatInstance {
+            inner: format,
+            poison: Poison::default(),
+        }));
         // SAFETY: checked non-null.
-        unsafe { out.write(abi::FormatHandle { this: this.cast(), vtable: &FORMAT_VTABLE }) };
+        unsafe {
+            out.write(abi::FormatHandle {
+                this: this.cast(),
+                vtable: &FORMAT_VTABLE,
+            })
+        };
         Ok(())
     })
 }
@@ -54,7 +62,8 @@ unsafe fn instance<'a>(this: *mut c_void) -> &'a FormatInstance {
 
 unsafe extern "C" fn format_release(this: *mut c_void) {
     // SAFETY: created by `format_open`; release is called exactly once.
-    let _ = std::panic::catch_unwind(|| drop(unsafe { Box::from_raw(this.cast::<FormatInstance>()) }));
+    let _ =
+        std::panic::catch_unwind(|| drop(unsafe { Box::from_raw(this.cast::<FormatInstance>()) }));
 }
 
 unsafe extern "C" fn format_file_extension(
@@ -111,12 +120,14 @@ pub fn write_all(
 ) -> Result<WriteSummary> {
     let mut buffered = BufWriter::with_capacity(SINK_BUFFER_BYTES, WriteAdapter::new(sink));
     let encoded = format.write(batches, &mut buffered).and_then(|summary| {
-        buffered.flush().map_err(|e| PluginError::from_io_error(e, "flushing output"))?;
+        buffered
+            .flush()
+            .map_err(|e| PluginError::from_io_error(e, "flushing output"))?;
         Ok(summary)
     });
-    let adapter = buffered.into_inner().map_err(|e| {
-        PluginError::from_io_error(e.into_error(), "flushing output")
-    })?;
+    let adapter = buffered
+        .into_inner()
+        .map_err(|e| PluginError::from_io_error(e.into_error(), "flushing output"))?;
     match encoded {
         Ok(mut summary) => {
             summary.bytes = adapter.written();

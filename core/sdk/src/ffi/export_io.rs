@@ -23,7 +23,10 @@ static READER_VTABLE: abi::ReaderVTableV1 = abi::ReaderVTableV1 {
 /// Exports a reader; the returned handle owns it.
 pub(crate) fn export_reader(inner: Box<dyn ObjectReader>, poison: Poison) -> abi::ReaderHandle {
     let this = Box::into_raw(Box::new(ReaderInstance { inner, poison })).cast::<c_void>();
-    abi::ReaderHandle { this, vtable: &READER_VTABLE }
+    abi::ReaderHandle {
+        this,
+        vtable: &READER_VTABLE,
+    }
 }
 
 /// # Safety
@@ -35,7 +38,8 @@ unsafe fn reader<'a>(this: *mut c_void) -> &'a mut ReaderInstance {
 
 unsafe extern "C" fn reader_release(this: *mut c_void) {
     // SAFETY: `this` was created by `export_reader`; release is called exactly once.
-    let _ = std::panic::catch_unwind(|| drop(unsafe { Box::from_raw(this.cast::<ReaderInstance>()) }));
+    let _ =
+        std::panic::catch_unwind(|| drop(unsafe { Box::from_raw(this.cast::<ReaderInstance>()) }));
 }
 
 unsafe extern "C" fn reader_size(
@@ -116,8 +120,14 @@ static WRITER_VTABLE: abi::WriterVTableV1 = abi::WriterVTableV1 {
 
 /// Exports a writer; the returned handle owns it (release without finish aborts).
 pub(crate) fn export_writer(inner: Box<dyn ObjectWriter>, poison: Poison) -> abi::WriterHandle {
-    let this = Box::into_raw(Box::new(WriterInstance { inner: Some(inner), poison }));
-    abi::WriterHandle { this: this.cast(), vtable: &WRITER_VTABLE }
+    let this = Box::into_raw(Box::new(WriterInstance {
+        inner: Some(inner),
+        poison,
+    }));
+    abi::WriterHandle {
+        this: this.cast(),
+        vtable: &WRITER_VTABLE,
+    }
 }
 
 /// # Safety
@@ -128,7 +138,9 @@ unsafe fn writer<'a>(this: *mut c_void) -> &'a mut WriterInstance {
 }
 
 fn open_writer(w: &mut WriterInstance) -> Result<&mut Box<dyn ObjectWriter>> {
-    w.inner.as_mut().ok_or_else(|| PluginError::invalid("writer already finished or aborted"))
+    w.inner
+        .as_mut()
+        .ok_or_else(|| PluginError::invalid("writer already finished or aborted"))
 }
 
 unsafe extern "C" fn writer_release(this: *mut c_void) {
@@ -205,14 +217,24 @@ static LISTER_VTABLE: abi::ListerVTableV1 = abi::ListerVTableV1 {
 
 /// Exports a lister; the returned handle owns it.
 pub(crate) fn export_lister(inner: Box<dyn Lister>, poison: Poison) -> abi::ListerHandle {
-    let state = ListerState { inner, current: None };
-    let this = Box::into_raw(Box::new(ListerInstance { inner: state, poison }));
-    abi::ListerHandle { this: this.cast(), vtable: &LISTER_VTABLE }
+    let state = ListerState {
+        inner,
+        current: None,
+    };
+    let this = Box::into_raw(Box::new(ListerInstance {
+        inner: state,
+        poison,
+    }));
+    abi::ListerHandle {
+        this: this.cast(),
+        vtable: &LISTER_VTABLE,
+    }
 }
 
 unsafe extern "C" fn lister_release(this: *mut c_void) {
     // SAFETY: created by `export_lister`; release is called exactly once.
-    let _ = std::panic::catch_unwind(|| drop(unsafe { Box::from_raw(this.cast::<ListerInstance>()) }));
+    let _ =
+        std::panic::catch_unwind(|| drop(unsafe { Box::from_raw(this.cast::<ListerInstance>()) }));
 }
 
 unsafe extern "C" fn lister_next(

@@ -107,7 +107,9 @@ pub unsafe fn plugin_init(
         if host_minor < MIN_HOST_MINOR {
             return Err(PluginError::new(
                 ErrorKind::UnsupportedVersion,
-                format!("plugin needs host ABI 1.{MIN_HOST_MINOR} or newer, host has 1.{host_minor}"),
+                format!(
+                    "plugin needs host ABI 1.{MIN_HOST_MINOR} or newer, host has 1.{host_minor}"
+                ),
             ));
         }
         // SAFETY: checked non-null; valid for the process per the ABI.

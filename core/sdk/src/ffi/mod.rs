@@ -116,8 +116,10 @@ pub(crate) fn fill_error(err: *mut abi::StowageError, e: &PluginError) {
 }
 
 fn context_json(ctx: &[(String, String)]) -> String {
-    let fields: Vec<String> =
-        ctx.iter().map(|(k, v)| format!("{}:{}", json_string(k), json_string(v))).collect();
+    let fields: Vec<String> = ctx
+        .iter()
+        .map(|(k, v)| format!("{}:{}", json_string(k), json_string(v)))
+        .collect();
     format!("{{{}}}", fields.join(","))
 }
 
@@ -146,7 +148,11 @@ pub unsafe fn take_error(status: abi::Status, err: &mut abi::StowageError) -> Pl
     // SAFETY: as above.
     let detail = unsafe { take_buf(&mut err.detail_json) };
     let message = String::from_utf8_lossy(&message).into_owned();
-    let message = if message.is_empty() { abi::status_name(status).to_string() } else { message };
+    let message = if message.is_empty() {
+        abi::status_name(status).to_string()
+    } else {
+        message
+    };
     let mut e = PluginError::new(ErrorKind::from_status(status), message)
         .with_retryable(err.retryable != 0);
     for (k, v) in parse_context(&String::from_utf8_lossy(&detail)) {
@@ -172,7 +178,9 @@ fn parse_context(json: &str) -> Vec<(String, String)> {
                 '\\' => match chars.next() {
                     Some('u') => {
                         let hex: String = chars.by_ref().take(4).collect();
-                        if let Some(ch) = u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
+                        if let Some(ch) =
+                            u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32)
+                        {
                             s.push(ch);
                         }
                     }
@@ -213,7 +221,9 @@ unsafe extern "C" fn release_vec_buf(buf: *mut abi::OwnedBuf) {
         unsafe {
             let b = &mut *buf;
             if !b.ptr.is_null() {
-                drop(Box::from_raw(std::ptr::slice_from_raw_parts_mut(b.ptr, b.len)));
+                drop(Box::from_raw(std::ptr::slice_from_raw_parts_mut(
+                    b.ptr, b.len,
+                )));
             }
             b.ptr = std::ptr::null_mut();
             b.len = 0;

@@ -48,7 +48,9 @@ pub struct Ctx<'a> {
 
 impl std::fmt::Debug for Ctx<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Ctx").field("prefix", &self.prefix).finish_non_exhaustive()
+        f.debug_struct("Ctx")
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
     }
 }
 
@@ -67,14 +69,38 @@ pub fn cases() -> Vec<(&'static str, fn(BackendCapabilities) -> bool, Case)> {
         ("large_object_streamed", rw, large_object_streamed),
         ("ranged_reads", |c| rw(c) && c.read_with_range, ranged_reads),
         ("special_character_keys", rw, special_character_keys),
-        ("nested_prefixes_listed_recursively", rw, nested_prefixes_listed_recursively),
-        ("list_prefix_is_a_string_prefix", rw, list_prefix_is_a_string_prefix),
-        ("list_missing_prefix_is_empty", rw, list_missing_prefix_is_empty),
-        ("missing_object_is_not_found", rw, missing_object_is_not_found),
+        (
+            "nested_prefixes_listed_recursively",
+            rw,
+            nested_prefixes_listed_recursively,
+        ),
+        (
+            "list_prefix_is_a_string_prefix",
+            rw,
+            list_prefix_is_a_string_prefix,
+        ),
+        (
+            "list_missing_prefix_is_empty",
+            rw,
+            list_missing_prefix_is_empty,
+        ),
+        (
+            "missing_object_is_not_found",
+            rw,
+            missing_object_is_not_found,
+        ),
         ("delete_is_idempotent", rw, delete_is_idempotent),
         ("abort_leaves_nothing", rw, abort_leaves_nothing),
-        ("drop_without_finish_leaves_nothing", rw, drop_without_finish_leaves_nothing),
-        ("unfinished_write_is_invisible", |c| rw(c) && c.atomic_write, unfinished_write_is_invisible),
+        (
+            "drop_without_finish_leaves_nothing",
+            rw,
+            drop_without_finish_leaves_nothing,
+        ),
+        (
+            "unfinished_write_is_invisible",
+            |c| rw(c) && c.atomic_write,
+            unfinished_write_is_invisible,
+        ),
         ("copy_object", |c| rw(c) && c.copy, copy_object),
         ("rename_object", |c| rw(c) && c.rename, rename_object),
     ]
@@ -105,7 +131,12 @@ pub fn run_cases(
                 return (name, Outcome::Skipped);
             }
             let prefix = format!("{}-{run_id}/{name}/", config.root_prefix);
-            let ctx = Ctx { backend, caps, config, prefix: &prefix };
+            let ctx = Ctx {
+                backend,
+                caps,
+                config,
+                prefix: &prefix,
+            };
             let result = case(&ctx);
             let cleanup = delete_prefix(backend, &prefix);
             let outcome = match (result, cleanup) {
@@ -131,7 +162,11 @@ pub fn run_suite(backend: &dyn Backend, caps: BackendCapabilities, config: &Suit
     for (name, outcome) in &results {
         eprintln!("backend suite: {name}: {outcome:?}");
     }
-    assert!(failed.is_empty(), "backend behaviour suite failed:\n{}", failed.join("\n"));
+    assert!(
+        failed.is_empty(),
+        "backend behaviour suite failed:\n{}",
+        failed.join("\n")
+    );
 }
 
 fn unique_suffix() -> String {
@@ -143,7 +178,11 @@ fn unique_suffix() -> String {
 }
 
 fn check(cond: bool, what: impl FnOnce() -> String) -> Result<()> {
-    if cond { Ok(()) } else { Err(PluginError::unexpected(what())) }
+    if cond {
+        Ok(())
+    } else {
+        Err(PluginError::unexpected(what()))
+    }
 }
 
 /// Writes `data` to `key` in one go.
@@ -186,33 +225,51 @@ fn delete_prefix(backend: &dyn Backend, prefix: &str) -> Result<()> {
 fn expect_not_found<T>(result: Result<T>, what: &str) -> Result<()> {
     match result {
         Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(PluginError::unexpected(format!("{what}: expected NotFound, got {e}"))),
-        Ok(_) => Err(PluginError::unexpected(format!("{what}: expected NotFound, got success"))),
+        Err(e) => Err(PluginError::unexpected(format!(
+            "{what}: expected NotFound, got {e}"
+        ))),
+        Ok(_) => Err(PluginError::unexpected(format!(
+            "{what}: expected NotFound, got success"
+        ))),
     }
 }
 
 fn empty_object_round_trip(ctx: &Ctx<'_>) -> Result<()> {
     let key = format!("{}empty", ctx.prefix);
-    check(put(ctx.backend, &key, b"")? == 0, || "finish reported a non-zero size".into())?;
-    check(ctx.backend.head(&key)?.size == 0, || "head size is not 0".into())?;
-    check(get(ctx.backend, &key)?.is_empty(), || "read back non-empty".into())
+    check(put(ctx.backend, &key, b"")? == 0, || {
+        "finish reported a non-zero size".into()
+    })?;
+    check(ctx.backend.head(&key)?.size == 0, || {
+        "head size is not 0".into()
+    })?;
+    check(get(ctx.backend, &key)?.is_empty(), || {
+        "read back non-empty".into()
+    })
 }
 
 fn small_object_round_trip(ctx: &Ctx<'_>) -> Result<()> {
     let key = format!("{}dir/small.jsonl", ctx.prefix);
     let data = b"{\"a\":1}\n{\"a\":2}\n";
-    check(put(ctx.backend, &key, data)? == data.len() as u64, || "wrong size from finish".into())?;
-    check(ctx.backend.head(&key)?.size == data.len() as u64, || "wrong head size".into())?;
+    check(put(ctx.backend, &key, data)? == data.len() as u64, || {
+        "wrong size from finish".into()
+    })?;
+    check(ctx.backend.head(&key)?.size == data.len() as u64, || {
+        "wrong head size".into()
+    })?;
     check(get(ctx.backend, &key)? == data, || "content differs".into())?;
     let keys = list_keys(ctx.backend, ctx.prefix)?;
-    check(keys == BTreeSet::from([key.clone()]), || format!("listing was {keys:?}"))
+    check(keys == BTreeSet::from([key.clone()]), || {
+        format!("listing was {keys:?}")
+    })
 }
 
 fn overwrite_replaces_content(ctx: &Ctx<'_>) -> Result<()> {
     let key = format!("{}over", ctx.prefix);
     put(ctx.backend, &key, b"first version, longer")?;
     put(ctx.backend, &key, b"second")?;
-    check(get(ctx.backend, &key)? == b"second", || "overwrite kept old bytes".into())
+    check(get(ctx.backend, &key)? == b"second", || {
+        "overwrite kept old bytes".into()
+    })
 }
 
 /// Deterministic pseudo-random bytes for position `i` (xorshift over the offset).
@@ -241,7 +298,9 @@ fn large_object_streamed(ctx: &Ctx<'_>) -> Result<()> {
         written += n as u64;
     }
     check(w.finish()? == total, || "finish size differs".into())?;
-    check(ctx.backend.head(&key)?.size == total, || "head size differs".into())?;
+    check(ctx.backend.head(&key)?.size == total, || {
+        "head size differs".into()
+    })?;
     let mut r = ctx.backend.open_reader(&key)?;
     let mut expected = vec![0u8; chunk.len()];
     let mut read = 0u64;
@@ -251,7 +310,9 @@ fn large_object_streamed(ctx: &Ctx<'_>) -> Result<()> {
             break;
         }
         fill_pattern(&mut expected[..n], read);
-        check(chunk[..n] == expected[..n], || format!("bytes differ near offset {read}"))?;
+        check(chunk[..n] == expected[..n], || {
+            format!("bytes differ near offset {read}")
+        })?;
         read += n as u64;
     }
     check(read == total, || format!("read {read} of {total} bytes"))
@@ -263,19 +324,27 @@ fn ranged_reads(ctx: &Ctx<'_>) -> Result<()> {
     fill_pattern(&mut data, 0);
     put(ctx.backend, &key, &data)?;
     let mut r = ctx.backend.open_reader(&key)?;
-    check(r.size()? == data.len() as u64, || "reader size differs".into())?;
+    check(r.size()? == data.len() as u64, || {
+        "reader size differs".into()
+    })?;
     for (offset, len) in [(0u64, 10usize), (99_990, 10), (50_000, 4096), (1, 1)] {
         let mut buf = vec![0u8; len];
         let n = r.read_at(offset, &mut buf)?;
         let want = &data[offset as usize..offset as usize + len];
-        check(n == len && buf == want, || format!("read_at({offset}, {len}) differs"))?;
+        check(n == len && buf == want, || {
+            format!("read_at({offset}, {len}) differs")
+        })?;
     }
     let mut tail = vec![0u8; 50];
     let n = r.read_at(99_980, &mut tail)?;
-    check(n == 20, || format!("read_at past the end returned {n} bytes, expected 20"))?;
+    check(n == 20, || {
+        format!("read_at past the end returned {n} bytes, expected 20")
+    })?;
     let mut head = vec![0u8; 16];
     let n = r.read(&mut head)?;
-    check(n > 0 && head[..n] == data[..n], || "sequential read moved by read_at".into())
+    check(n > 0 && head[..n] == data[..n], || {
+        "sequential read moved by read_at".into()
+    })
 }
 
 fn special_character_keys(ctx: &Ctx<'_>) -> Result<()> {
@@ -295,7 +364,9 @@ fn special_character_keys(ctx: &Ctx<'_>) -> Result<()> {
         let key = format!("{}{name}", ctx.prefix);
         put(ctx.backend, &key, name.as_bytes())
             .map_err(|e| e.while_doing(format!("writing {key:?}")))?;
-        check(get(ctx.backend, &key)? == name.as_bytes(), || format!("{key:?} content differs"))?;
+        check(get(ctx.backend, &key)? == name.as_bytes(), || {
+            format!("{key:?} content differs")
+        })?;
     }
     let keys = list_keys(ctx.backend, ctx.prefix)?;
     let want: BTreeSet<String> = names.iter().map(|n| format!("{}{n}", ctx.prefix)).collect();
@@ -308,10 +379,15 @@ fn nested_prefixes_listed_recursively(ctx: &Ctx<'_>) -> Result<()> {
         put(ctx.backend, &format!("{}{k}", ctx.prefix), k.as_bytes())?;
     }
     let under_a = list_keys(ctx.backend, &format!("{}a/", ctx.prefix))?;
-    let want: BTreeSet<String> = keys[..4].iter().map(|k| format!("{}{k}", ctx.prefix)).collect();
+    let want: BTreeSet<String> = keys[..4]
+        .iter()
+        .map(|k| format!("{}{k}", ctx.prefix))
+        .collect();
     check(under_a == want, || format!("listing of a/ was {under_a:?}"))?;
     let deep = list_keys(ctx.backend, &format!("{}a/b/c/", ctx.prefix))?;
-    check(deep.len() == 2, || format!("listing of a/b/c/ was {deep:?}"))
+    check(deep.len() == 2, || {
+        format!("listing of a/b/c/ was {deep:?}")
+    })
 }
 
 fn list_prefix_is_a_string_prefix(ctx: &Ctx<'_>) -> Result<()> {
@@ -319,14 +395,20 @@ fn list_prefix_is_a_string_prefix(ctx: &Ctx<'_>) -> Result<()> {
         put(ctx.backend, &format!("{}{k}", ctx.prefix), b"x")?;
     }
     let dir = list_keys(ctx.backend, &format!("{}path1/", ctx.prefix))?;
-    check(dir.len() == 1, || format!("`path1/` must not match `path1_v2/`: {dir:?}"))?;
+    check(dir.len() == 1, || {
+        format!("`path1/` must not match `path1_v2/`: {dir:?}")
+    })?;
     let all = list_keys(ctx.backend, &format!("{}path1", ctx.prefix))?;
-    check(all.len() == 3, || format!("`path1` must match all three: {all:?}"))
+    check(all.len() == 3, || {
+        format!("`path1` must match all three: {all:?}")
+    })
 }
 
 fn list_missing_prefix_is_empty(ctx: &Ctx<'_>) -> Result<()> {
     let keys = list_keys(ctx.backend, &format!("{}does/not/exist/", ctx.prefix))?;
-    check(keys.is_empty(), || format!("listing of a missing prefix was {keys:?}"))
+    check(keys.is_empty(), || {
+        format!("listing of a missing prefix was {keys:?}")
+    })
 }
 
 fn missing_object_is_not_found(ctx: &Ctx<'_>) -> Result<()> {
@@ -340,7 +422,9 @@ fn delete_is_idempotent(ctx: &Ctx<'_>) -> Result<()> {
     put(ctx.backend, &key, b"x")?;
     ctx.backend.delete(&key)?;
     expect_not_found(ctx.backend.head(&key), "head after delete")?;
-    ctx.backend.delete(&key).map_err(|e| e.while_doing("deleting a missing key"))
+    ctx.backend
+        .delete(&key)
+        .map_err(|e| e.while_doing("deleting a missing key"))
 }
 
 fn abort_leaves_nothing(ctx: &Ctx<'_>) -> Result<()> {
@@ -370,23 +454,39 @@ fn unfinished_write_is_invisible(ctx: &Ctx<'_>) -> Result<()> {
     w.write(&[1u8; 4096])?;
     expect_not_found(ctx.backend.head(&key), "head before finish")?;
     let keys = list_keys(ctx.backend, ctx.prefix)?;
-    check(keys.is_empty(), || format!("listing before finish shows {keys:?}"))?;
+    check(keys.is_empty(), || {
+        format!("listing before finish shows {keys:?}")
+    })?;
     w.finish()?;
-    check(ctx.backend.head(&key)?.size == 4096, || "size after finish".into())
+    check(ctx.backend.head(&key)?.size == 4096, || {
+        "size after finish".into()
+    })
 }
 
 fn copy_object(ctx: &Ctx<'_>) -> Result<()> {
-    let (from, to) = (format!("{}src", ctx.prefix), format!("{}sub/dst", ctx.prefix));
+    let (from, to) = (
+        format!("{}src", ctx.prefix),
+        format!("{}sub/dst", ctx.prefix),
+    );
     put(ctx.backend, &from, b"copied")?;
     ctx.backend.copy(&from, &to)?;
-    check(get(ctx.backend, &to)? == b"copied", || "copy differs".into())?;
-    check(get(ctx.backend, &from)? == b"copied", || "copy changed the source".into())
+    check(get(ctx.backend, &to)? == b"copied", || {
+        "copy differs".into()
+    })?;
+    check(get(ctx.backend, &from)? == b"copied", || {
+        "copy changed the source".into()
+    })
 }
 
 fn rename_object(ctx: &Ctx<'_>) -> Result<()> {
-    let (from, to) = (format!("{}src", ctx.prefix), format!("{}sub/dst", ctx.prefix));
+    let (from, to) = (
+        format!("{}src", ctx.prefix),
+        format!("{}sub/dst", ctx.prefix),
+    );
     put(ctx.backend, &from, b"moved")?;
     ctx.backend.rename(&from, &to)?;
-    check(get(ctx.backend, &to)? == b"moved", || "renamed content differs".into())?;
+    check(get(ctx.backend, &to)? == b"moved", || {
+        "renamed content differs".into()
+    })?;
     expect_not_found(ctx.backend.head(&from), "source after rename")
 }

@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use arrow_array::{
-    Array, ArrayRef, BinaryArray, BooleanArray, Date32Array, Float64Array, Int64Array,
-    RecordBatch, RecordBatchIterator, RecordBatchReader, StringArray, TimestampMicrosecondArray,
+    Array, ArrayRef, BinaryArray, BooleanArray, Date32Array, Float64Array, Int64Array, RecordBatch,
+    RecordBatchIterator, RecordBatchReader, StringArray, TimestampMicrosecondArray,
 };
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 
@@ -21,12 +21,19 @@ pub trait FormatUnderTest {
     /// Full file extension.
     fn extension(&self) -> String;
     /// Encodes `batches` into bytes.
-    fn encode(&self, schema: SchemaRef, batches: Vec<RecordBatch>) -> Result<(Vec<u8>, WriteSummary)>;
+    fn encode(
+        &self,
+        schema: SchemaRef,
+        batches: Vec<RecordBatch>,
+    ) -> Result<(Vec<u8>, WriteSummary)>;
     /// Decodes bytes with the expected schema.
     fn decode(&self, bytes: Vec<u8>, schema: SchemaRef) -> Result<Vec<RecordBatch>>;
 }
 
-fn reader_of(schema: SchemaRef, batches: Vec<RecordBatch>) -> RecordBatchIterator<Vec<std::result::Result<RecordBatch, arrow_schema::ArrowError>>> {
+fn reader_of(
+    schema: SchemaRef,
+    batches: Vec<RecordBatch>,
+) -> RecordBatchIterator<Vec<std::result::Result<RecordBatch, arrow_schema::ArrowError>>> {
     RecordBatchIterator::new(batches.into_iter().map(Ok).collect::<Vec<_>>(), schema)
 }
 
@@ -35,7 +42,11 @@ impl FormatUnderTest for &dyn Format {
         self.file_extension().to_string()
     }
 
-    fn encode(&self, schema: SchemaRef, batches: Vec<RecordBatch>) -> Result<(Vec<u8>, WriteSummary)> {
+    fn encode(
+        &self,
+        schema: SchemaRef,
+        batches: Vec<RecordBatch>,
+    ) -> Result<(Vec<u8>, WriteSummary)> {
         let sink = MemoryWriter::new();
         let buf = sink.buf.clone();
         let mut reader = reader_of(schema, batches);
@@ -55,7 +66,11 @@ impl FormatUnderTest for ForeignFormat {
         self.file_extension().to_string()
     }
 
-    fn encode(&self, schema: SchemaRef, batches: Vec<RecordBatch>) -> Result<(Vec<u8>, WriteSummary)> {
+    fn encode(
+        &self,
+        schema: SchemaRef,
+        batches: Vec<RecordBatch>,
+    ) -> Result<(Vec<u8>, WriteSummary)> {
         let sink = MemoryWriter::new();
         let buf = sink.buf.clone();
         let summary = self.write_stream(Box::new(reader_of(schema, batches)), Box::new(sink))?;
@@ -84,7 +99,10 @@ pub struct FormatSuiteConfig {
 
 impl Default for FormatSuiteConfig {
     fn default() -> Self {
-        FormatSuiteConfig { large_rows: 200_000, batch_rows: 10_000 }
+        FormatSuiteConfig {
+            large_rows: 200_000,
+            batch_rows: 10_000,
+        }
     }
 }
 
@@ -95,32 +113,55 @@ pub fn standard_schema() -> SchemaRef {
         Field::new("score", DataType::Float64, true),
         Field::new("name", DataType::Utf8, true),
         Field::new("active", DataType::Boolean, true),
-        Field::new("created", DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())), true),
+        Field::new(
+            "created",
+            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            true,
+        ),
         Field::new("day", DataType::Date32, true),
         Field::new("blob", DataType::Binary, true),
     ]))
 }
 
-const NAMES: [&str; 6] = ["Alice", "zürich 表 🦀", "quote \" back\\slash", "new\nline\ttab", "", "/slash"];
+const NAMES: [&str; 6] = [
+    "Alice",
+    "zürich 表 🦀",
+    "quote \" back\\slash",
+    "new\nline\ttab",
+    "",
+    "/slash",
+];
 
 /// A batch of the standard table with `rows` rows starting at id `start` (every 7th cell null).
 pub fn standard_batch(start: i64, rows: usize) -> RecordBatch {
     let ids: Vec<i64> = (start..start + rows as i64).collect();
     let null_every = |i: i64| i % 7 == 3;
-    let score: Float64Array =
-        ids.iter().map(|&i| (!null_every(i)).then_some(i as f64 * 0.25 - 3.5)).collect();
-    let name: StringArray =
-        ids.iter().map(|&i| (!null_every(i)).then_some(NAMES[(i % 6) as usize])).collect();
-    let active: BooleanArray = ids.iter().map(|&i| (!null_every(i)).then_some(i % 2 == 0)).collect();
+    let score: Float64Array = ids
+        .iter()
+        .map(|&i| (!null_every(i)).then_some(i as f64 * 0.25 - 3.5))
+        .collect();
+    let name: StringArray = ids
+        .iter()
+        .map(|&i| (!null_every(i)).then_some(NAMES[(i % 6) as usize]))
+        .collect();
+    let active: BooleanArray = ids
+        .iter()
+        .map(|&i| (!null_every(i)).then_some(i % 2 == 0))
+        .collect();
     let created = TimestampMicrosecondArray::from(
         ids.iter()
             .map(|&i| (!null_every(i)).then_some(1_704_067_200_000_000 + i * 1_000_123))
             .collect::<Vec<_>>(),
     )
     .with_timezone("UTC");
-    let day: Date32Array = ids.iter().map(|&i| (!null_every(i)).then_some(19_700 + (i % 400) as i32)).collect();
-    let blob_values: Vec<Option<Vec<u8>>> =
-        ids.iter().map(|&i| (!null_every(i)).then(|| vec![(i % 256) as u8, 0, 255, 10])).collect();
+    let day: Date32Array = ids
+        .iter()
+        .map(|&i| (!null_every(i)).then_some(19_700 + (i % 400) as i32))
+        .collect();
+    let blob_values: Vec<Option<Vec<u8>>> = ids
+        .iter()
+        .map(|&i| (!null_every(i)).then(|| vec![(i % 256) as u8, 0, 255, 10]))
+        .collect();
     let blob: BinaryArray = blob_values.iter().map(|v| v.as_deref()).collect();
     let columns: Vec<ArrayRef> = vec![
         Arc::new(Int64Array::from(ids)),
@@ -142,7 +183,10 @@ pub fn cases() -> Vec<(&'static str, Case)> {
         ("small_table_round_trip", small_table_round_trip),
         ("empty_stream_round_trip", empty_stream_round_trip),
         ("many_batches_round_trip", many_batches_round_trip),
-        ("summary_counts_rows_and_bytes", summary_counts_rows_and_bytes),
+        (
+            "summary_counts_rows_and_bytes",
+            summary_counts_rows_and_bytes,
+        ),
     ]
 }
 
@@ -152,7 +196,11 @@ pub fn run_suite(format: &dyn FormatUnderTest, config: &FormatSuiteConfig) {
         .into_iter()
         .filter_map(|(name, case)| case(format, config).err().map(|e| format!("  {name}: {e}")))
         .collect();
-    assert!(failed.is_empty(), "format behaviour suite failed:\n{}", failed.join("\n"));
+    assert!(
+        failed.is_empty(),
+        "format behaviour suite failed:\n{}",
+        failed.join("\n")
+    );
 }
 
 fn compare(expected: &[RecordBatch], actual: &[RecordBatch], schema: &SchemaRef) -> Result<()> {
@@ -184,7 +232,8 @@ fn compare(expected: &[RecordBatch], actual: &[RecordBatch], schema: &SchemaRef)
 fn arrow_select_concat(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<RecordBatch> {
     let mut columns = Vec::with_capacity(schema.fields().len());
     for i in 0..schema.fields().len() {
-        let datas: Vec<arrow_data::ArrayData> = batches.iter().map(|b| b.column(i).to_data()).collect();
+        let datas: Vec<arrow_data::ArrayData> =
+            batches.iter().map(|b| b.column(i).to_data()).collect();
         let refs: Vec<&arrow_data::ArrayData> = datas.iter().collect();
         let total: usize = datas.iter().map(|d| d.len()).sum();
         let mut mutable = arrow_data::transform::MutableArrayData::new(refs, true, total);
@@ -226,7 +275,10 @@ fn many_batches_round_trip(format: &dyn FormatUnderTest, config: &FormatSuiteCon
     round_trip(format, batches)
 }
 
-fn summary_counts_rows_and_bytes(format: &dyn FormatUnderTest, _: &FormatSuiteConfig) -> Result<()> {
+fn summary_counts_rows_and_bytes(
+    format: &dyn FormatUnderTest,
+    _: &FormatSuiteConfig,
+) -> Result<()> {
     let batches = vec![standard_batch(0, 10), standard_batch(10, 15)];
     let (bytes, summary) = format.encode(standard_schema(), batches)?;
     if summary.rows != 25 || summary.bytes != bytes.len() as u64 {

@@ -1,0 +1,94 @@
+//! Reading jsonl (plain or gzip, detected by the magic bytes) back into Arrow, streamed.
+//!
+//! With a schema, arrow-json decodes each column; binary columns are base64-decoded and `json`
+//! columns receive their nested values as JSON text (see [`crate::tape_decoders`]). Without one,
+//! the schema is inferred from the first [`INFER_LINES`] lines, which are kept in memory and
+//! then decoded like the rest.
+
+use std::io::{BufRead, BufReader, Cursor, Read};
+use std::sync::Arc;
+
+use arrow_array::RecordBatchReader;
+use arrow_json::ReaderBuilder;
+use arrow_json::reader::infer_json_schema;
+use arrow_schema::SchemaRef;
+use flate2::read::MultiGzDecoder;
+use stowage_plugin_sdk::io::ReadAdapter;
+use stowage_plugin_sdk::{ObjectReader, PluginError, Result};
+
+use crate::tape_decoders::DltDecoderFactory;
+
+/// Rows per decoded batch.
+pub const BATCH_SIZE: usize = 8192;
+/// Lines used to infer a schema when none is given.
+pub const INFER_LINES: usize = 1000;
+/// Read buffer size.
+const READ_BUFFER: usize = 256 * 1024;
+
+type Input = Box<dyn BufRead + Send>;
+
+/// Opens a streaming reader of record batches over `source`.
+pub fn read_jsonl(
+    source: Box<dyn ObjectReader>,
+    schema: Option<SchemaRef>,
+) -> Result<Box<dyn RecordBatchReader + Send>> {
+    read_from(open_input(source)?, schema)
+}
+
+/// Decodes plain jsonl from `input` (used by [`read_jsonl`] after gunzip detection).
+pub fn read_from(
+    input: Input,
+    schema: Option<SchemaRef>,
+) -> Result<Box<dyn RecordBatchReader + Send>> {
+    let (schema, input) = match schema {
+        Some(schema) => (schema, input),
+        None => infer(input)?,
+    };
+    let reader = ReaderBuilder::new(schema)
+        .with_batch_size(BATCH_SIZE)
+        .with_coerce_primitive(true)
+        .with_decoder_factory(Arc::new(DltDecoderFactory))
+        .build(input)?;
+    Ok(Box::new(reader))
+}
+
+/// Buffers the source and gunzips it if it starts with the gzip magic `1f 8b`.
+fn open_input(source: Box<dyn ObjectReader>) -> Result<Input> {
+    let mut raw = BufReader::with_capacity(READ_BUFFER, ReadAdapter::new(source));
+    let mut head = Vec::with_capacity(2);
+    (&mut raw)
+        .take(2)
+        .read_to_end(&mut head)
+        .map_err(|e| PluginError::from_io_error(e, "reading jsonl"))?;
+    let gzip = head == [0x1f, 0x8b];
+    let joined = Cursor::new(head).chain(raw);
+    Ok(if gzip {
+        Box::new(BufReader::with_capacity(
+            READ_BUFFER,
+            MultiGzDecoder::new(joined),
+        ))
+    } else {
+        Box::new(joined)
+    })
+}
+
+/// Infers a schema from the first [`INFER_LINES`] non-blank lines; returns it and an input
+/// that still yields every line.
+fn infer(mut input: Input) -> Result<(SchemaRef, Input)> {
+    let mut prefix = Vec::new();
+    let mut lines = 0;
+    while lines < INFER_LINES {
+        let start = prefix.len();
+        let n = input
+            .read_until(b'\n', &mut prefix)
+            .map_err(|e| PluginError::from_io_error(e, "reading jsonl"))?;
+        if n == 0 {
+            break;
+        }
+        if !prefix[start..].trim_ascii().is_empty() {
+            lines += 1;
+        }
+    }
+    let (schema, _) = infer_json_schema(Cursor::new(&prefix), None)?;
+    Ok((Arc::new(schema), Box::new(Cursor::new(prefix).chain(input))))
+}

@@ -1,0 +1,208 @@
+//! `cargo xtask test-all [--skip STEP]…`: everything CI checks, as a list of steps.
+//!
+//! Steps run in order. A step whose prerequisite failed is reported as skipped; every other step
+//! still runs, so one run shows all problems. The summary lists each step with its outcome and
+//! time, and the command exits non-zero if any step failed. Later steps (starting and stopping the
+//! test servers) slot into [`steps`]; anything that must be undone at the end registers a
+//! cleanup in [`Ctx::cleanups`], which runs even when steps fail.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crate::util::{self, Result};
+use crate::{build, deps, fixtures};
+
+/// State shared by the steps.
+struct Ctx {
+    root: PathBuf,
+    target: PathBuf,
+    /// Environment handed to `cargo test` (filled by the build steps).
+    test_env: Vec<(&'static str, PathBuf)>,
+    /// Undo actions (stop servers, …), run in reverse order at the end.
+    cleanups: Vec<Box<dyn FnOnce()>>,
+}
+
+/// One step of the run.
+struct Step {
+    name: &'static str,
+    /// Steps whose failure makes this one pointless.
+    needs: &'static [&'static str],
+    run: fn(&mut Ctx) -> Result<()>,
+}
+
+fn steps() -> Vec<Step> {
+    vec![
+        Step {
+            name: "build",
+            needs: &[],
+            run: step_build,
+        },
+        Step {
+            name: "fixtures",
+            needs: &[],
+            run: step_fixtures,
+        },
+        Step {
+            name: "vendor",
+            needs: &[],
+            run: step_vendor,
+        },
+        // (later: a "servers" step here that starts the test servers and registers a cleanup)
+        Step {
+            name: "test",
+            needs: &["build", "fixtures", "vendor"],
+            run: step_test,
+        },
+        Step {
+            name: "deps",
+            needs: &[],
+            run: step_deps,
+        },
+        Step {
+            name: "clippy",
+            needs: &[],
+            run: step_clippy,
+        },
+        Step {
+            name: "fmt",
+            needs: &[],
+            run: step_fmt,
+        },
+    ]
+}
+
+fn step_build(ctx: &mut Ctx) -> Result<()> {
+    let built = build::build(&ctx.root, &ctx.target, false)?;
+    ctx.test_env
+        .push(("STOWAGE_TEST_PLUGIN_DIR", built.plugin_dir));
+    ctx.test_env.push(("STOWAGE_BIN", built.host_bin));
+    Ok(())
+}
+
+fn step_fixtures(ctx: &mut Ctx) -> Result<()> {
+    let fixtures = fixtures::build_all(&ctx.root, &ctx.target)?;
+    ctx.test_env.extend(fixtures.env());
+    Ok(())
+}
+
+fn step_vendor(ctx: &mut Ctx) -> Result<()> {
+    let lib = fixtures::build_vendor(&ctx.root, &ctx.target)?;
+    ctx.test_env.push(("STOWAGE_VENDOR_PLUGIN", lib));
+    Ok(())
+}
+
+fn step_test(ctx: &mut Ctx) -> Result<()> {
+    let mut cmd = workspace_cargo(ctx);
+    cmd.args(["test", "--workspace"]);
+    for (key, value) in &ctx.test_env {
+        cmd.env(key, value);
+    }
+    util::run(&mut cmd)
+}
+
+fn step_deps(ctx: &mut Ctx) -> Result<()> {
+    deps::check(&ctx.root, &ctx.target)
+}
+
+fn step_clippy(ctx: &mut Ctx) -> Result<()> {
+    let mut cmd = workspace_cargo(ctx);
+    cmd.args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]);
+    util::run(&mut cmd)
+}
+
+fn step_fmt(ctx: &mut Ctx) -> Result<()> {
+    let mut cmd = workspace_cargo(ctx);
+    cmd.args(["fmt", "--all", "--", "--check"]);
+    util::run(&mut cmd)
+}
+
+fn workspace_cargo(ctx: &Ctx) -> std::process::Command {
+    let mut cmd = util::cargo(&ctx.root);
+    cmd.env("CARGO_TARGET_DIR", &ctx.target);
+    cmd
+}
+
+enum Outcome {
+    Passed,
+    Failed(String),
+    Skipped(String),
+}
+
+/// Runs every step (except `skip`) and prints the summary.
+pub fn run(root: &Path, target: &Path, skip: &[String]) -> Result<()> {
+    let all = steps();
+    if let Some(unknown) = skip
+        .iter()
+        .find(|s| !all.iter().any(|step| step.name == s.as_str()))
+    {
+        let names: Vec<&str> = all.iter().map(|s| s.name).collect();
+        return Err(format!(
+            "unknown step `{unknown}` (steps: {})",
+            names.join(", ")
+        ));
+    }
+    let mut ctx = Ctx {
+        root: root.to_path_buf(),
+        target: target.to_path_buf(),
+        test_env: Vec::new(),
+        cleanups: Vec::new(),
+    };
+    let started = Instant::now();
+    let mut results: Vec<(&'static str, Outcome, f64)> = Vec::new();
+    for step in all {
+        let failed_need = step.needs.iter().find(|need| {
+            results
+                .iter()
+                .any(|(n, o, _)| n == *need && matches!(o, Outcome::Failed(_)))
+        });
+        let t = Instant::now();
+        let outcome = if skip.iter().any(|s| s == step.name) {
+            Outcome::Skipped("--skip".into())
+        } else if let Some(need) = failed_need {
+            Outcome::Skipped(format!("`{need}` failed"))
+        } else {
+            eprintln!("\nxtask: ==== step {} ====", step.name);
+            match (step.run)(&mut ctx) {
+                Ok(()) => Outcome::Passed,
+                Err(e) => {
+                    eprintln!("xtask: step {} FAILED: {e}", step.name);
+                    Outcome::Failed(e)
+                }
+            }
+        };
+        results.push((step.name, outcome, t.elapsed().as_secs_f64()));
+    }
+    while let Some(cleanup) = ctx.cleanups.pop() {
+        cleanup();
+    }
+
+    let failed = results
+        .iter()
+        .filter(|(_, o, _)| matches!(o, Outcome::Failed(_)))
+        .count();
+    println!("\ntest-all summary:");
+    for (name, outcome, secs) in &results {
+        match outcome {
+            Outcome::Passed => println!("  ok       {name:<9} {secs:7.1}s"),
+            Outcome::Failed(e) => println!("  FAILED   {name:<9} {secs:7.1}s  {e}"),
+            Outcome::Skipped(why) => println!("  skipped  {name:<9}           ({why})"),
+        }
+    }
+    let total = started.elapsed().as_secs_f64();
+    if failed == 0 {
+        println!("test-all: ok ({} steps, {total:.0}s)", results.len());
+        Ok(())
+    } else {
+        Err(format!(
+            "test-all: FAILED ({failed} of {} steps failed, {total:.0}s)",
+            results.len()
+        ))
+    }
+}
