@@ -26,7 +26,8 @@ fn is_scheme(s: &str) -> bool {
 }
 
 /// Makes a local bucket URL absolute: a relative path (or `file:rel/x`) is resolved against
-/// `cwd` and returned as `file:///abs/…`; other URLs are returned unchanged.
+/// `cwd` and returned as a bare absolute path (no percent-encoding questions); other URLs are
+/// returned unchanged.
 pub fn absolutize(url: &str, cwd: &Path) -> Result<String> {
     if url.trim().is_empty() {
         return Err(Error::invalid("bucket_url is empty"));
@@ -38,8 +39,7 @@ pub fn absolutize(url: &str, cwd: &Path) -> Result<String> {
     if rest.starts_with('/') || rest.starts_with('\\') || rest.as_bytes().get(1) == Some(&b':') {
         return Ok(url.to_string());
     }
-    let abs = cwd.join(rest);
-    Ok(format!("file://{}", abs.display()))
+    Ok(cwd.join(rest).display().to_string())
 }
 
 #[cfg(test)]

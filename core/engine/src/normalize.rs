@@ -303,12 +303,8 @@ mod tests {
         .unwrap();
         n.push(&rec(r#"{"Id": 2, "extra": "x"}"#)).unwrap();
         let batch = n.flush().unwrap().unwrap();
-        let names: Vec<&str> = batch
-            .schema()
-            .fields()
-            .iter()
-            .map(|f| f.name().as_str())
-            .collect();
+        let schema = batch.schema();
+        let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
         assert_eq!(
             names,
             [

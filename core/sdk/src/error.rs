@@ -147,7 +147,7 @@ impl PluginError {
     pub fn from_io(err: &std::io::Error, what: impl fmt::Display) -> PluginError {
         use std::io::ErrorKind as Io;
         let kind = match err.kind() {
-            Io::NotFound => ErrorKind::NotFound,
+            Io::NotFound | Io::NotADirectory => ErrorKind::NotFound,
             Io::AlreadyExists => ErrorKind::AlreadyExists,
             Io::PermissionDenied => ErrorKind::PermissionDenied,
             Io::InvalidInput | Io::InvalidData => ErrorKind::InvalidArgument,

@@ -16,6 +16,7 @@ use flate2::read::MultiGzDecoder;
 use stowage_plugin_sdk::io::ReadAdapter;
 use stowage_plugin_sdk::{ObjectReader, PluginError, Result};
 
+use crate::key_order;
 use crate::tape_decoders::DltDecoderFactory;
 
 /// Rows per decoded batch.
@@ -90,5 +91,6 @@ fn infer(mut input: Input) -> Result<(SchemaRef, Input)> {
         }
     }
     let (schema, _) = infer_json_schema(Cursor::new(&prefix), None)?;
-    Ok((Arc::new(schema), Box::new(Cursor::new(prefix).chain(input))))
+    let schema = key_order::reorder(schema, &key_order::first_seen_keys(&prefix));
+    Ok((schema, Box::new(Cursor::new(prefix).chain(input))))
 }

@@ -8,8 +8,13 @@ use arrow_array::builder::{
     BinaryViewBuilder, FixedSizeBinaryBuilder, GenericBinaryBuilder, GenericStringBuilder,
     StringViewBuilder,
 };
+use arrow_array::cast::AsArray;
+use arrow_array::types::{
+    TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
+    TimestampSecondType,
+};
 use arrow_json::reader::{ArrayDecoder, DecoderContext, DecoderFactory, Tape, TapeElement};
-use arrow_schema::{ArrowError, DataType, FieldRef};
+use arrow_schema::{ArrowError, DataType, Field, FieldRef, TimeUnit};
 use base64::Engine as _;
 
 use crate::{escape, number, render};
@@ -17,19 +22,28 @@ use crate::{escape, number, render};
 /// Deepest nesting turned back into JSON text (keeps recursion bounded).
 const MAX_DEPTH: usize = 1024;
 
-/// Picks [`Base64Decoder`] for binary types and [`JsonTextDecoder`] for `json` string columns.
+/// Time zone used to parse timestamps of zoned columns (dlt writes UTC, `+00:00`).
+const UTC_OFFSET: &str = "+00:00";
+
+/// Picks [`RetagTimestamp`] for zoned timestamps, [`Base64Decoder`] for binary types and [`JsonTextDecoder`] for `json` string columns.
 #[derive(Debug, Default)]
 pub(crate) struct DltDecoderFactory;
 
 impl DecoderFactory for DltDecoderFactory {
     fn make_default_decoder(
         &self,
-        _ctx: &DecoderContext,
+        ctx: &DecoderContext,
         field: &FieldRef,
-        _is_nullable: bool,
+        is_nullable: bool,
     ) -> Result<Option<Box<dyn ArrayDecoder>>, ArrowError> {
         let dt = field.data_type().clone();
         Ok(match dt {
+            DataType::Timestamp(unit, Some(tz)) => {
+                let utc = DataType::Timestamp(unit, Some(UTC_OFFSET.into()));
+                let utc_field = Arc::new(Field::clone(field).with_data_type(utc));
+                let inner = ctx.make_builtin_decoder(&utc_field, is_nullable)?;
+                Some(Box::new(RetagTimestamp { inner, unit, tz }))
+            }
             DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
                 if render::is_json_field(field) =>
             {
@@ -40,6 +54,43 @@ impl DecoderFactory for DltDecoderFactory {
             | DataType::BinaryView
             | DataType::FixedSizeBinary(_) => Some(Box::new(Base64Decoder { data_type: dt })),
             _ => None,
+        })
+    }
+}
+
+/// Parses a zoned timestamp column as UTC (arrow-rs is built without a time-zone database,
+/// and the instants are the same in every zone), then labels it with the column's zone.
+struct RetagTimestamp {
+    inner: Box<dyn ArrayDecoder>,
+    unit: TimeUnit,
+    tz: Arc<str>,
+}
+
+impl ArrayDecoder for RetagTimestamp {
+    fn decode(&mut self, tape: &Tape<'_>, pos: &[u32]) -> Result<ArrayRef, ArrowError> {
+        let a = self.inner.decode(tape, pos)?;
+        let tz = self.tz.clone();
+        Ok(match self.unit {
+            TimeUnit::Second => Arc::new(
+                a.as_primitive::<TimestampSecondType>()
+                    .clone()
+                    .with_timezone(tz),
+            ),
+            TimeUnit::Millisecond => Arc::new(
+                a.as_primitive::<TimestampMillisecondType>()
+                    .clone()
+                    .with_timezone(tz),
+            ),
+            TimeUnit::Microsecond => Arc::new(
+                a.as_primitive::<TimestampMicrosecondType>()
+                    .clone()
+                    .with_timezone(tz),
+            ),
+            TimeUnit::Nanosecond => Arc::new(
+                a.as_primitive::<TimestampNanosecondType>()
+                    .clone()
+                    .with_timezone(tz),
+            ),
         })
     }
 }
@@ -55,24 +106,36 @@ impl ArrayDecoder for Base64Decoder {
         Ok(match self.data_type {
             DataType::Binary => {
                 let mut b = GenericBinaryBuilder::<i32>::with_capacity(n, 0);
-                each_base64(tape, pos, |v| Ok(b.append_option(v)))?;
+                each_base64(tape, pos, |v| {
+                    b.append_option(v);
+                    Ok(())
+                })?;
                 Arc::new(b.finish())
             }
             DataType::LargeBinary => {
                 let mut b = GenericBinaryBuilder::<i64>::with_capacity(n, 0);
-                each_base64(tape, pos, |v| Ok(b.append_option(v)))?;
+                each_base64(tape, pos, |v| {
+                    b.append_option(v);
+                    Ok(())
+                })?;
                 Arc::new(b.finish())
             }
             DataType::BinaryView => {
                 let mut b = BinaryViewBuilder::with_capacity(n);
-                each_base64(tape, pos, |v| Ok(b.append_option(v)))?;
+                each_base64(tape, pos, |v| {
+                    b.append_option(v);
+                    Ok(())
+                })?;
                 Arc::new(b.finish())
             }
             DataType::FixedSizeBinary(size) => {
                 let mut b = FixedSizeBinaryBuilder::with_capacity(n, size);
                 each_base64(tape, pos, |v| match v {
                     Some(v) => b.append_value(v),
-                    None => Ok(b.append_null()),
+                    None => {
+                        b.append_null();
+                        Ok(())
+                    }
                 })?;
                 Arc::new(b.finish())
             }

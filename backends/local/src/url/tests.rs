@@ -52,221 +52,62 @@ fn parse(url: &str) -> Result<LocalRoot> {
 }
 
 /// (input, parsed root, canonical `file://` URL, native path on Unix or `None` if Windows-only).
+#[rustfmt::skip]
 fn accepted() -> Vec<(&'static str, LocalRoot, &'static str, Option<&'static str>)> {
     let unc_csv = || unc("localhost", "c$", &["tests", "x.csv"]);
     let ext_unc_csv = || ext_unc("localhost", "c$", &["tests", "x.csv"]);
     let unc_csv_url = "file://localhost/c%24/tests/x.csv";
+    let unc_csv_native = Some("//localhost/c$/tests/x.csv");
     let ext_unc_url = "file://%3F/UNC/localhost/c%24/tests/x.csv";
+    let wsl = unc("wsl.localhost", "Ubuntu-18.04", &["home", "rudolfix", " .dlt"]);
     vec![
         // POSIX paths (bare, relative, `~` not expanded, trailing separator dropped).
-        (
-            "/data/x",
-            posix("/data/x"),
-            "file:///data/x",
-            Some("/data/x"),
-        ),
-        (
-            "/src/local/app",
-            posix("/src/local/app"),
-            "file:///src/local/app",
-            Some("/src/local/app"),
-        ),
-        (
-            "/data/x/",
-            posix("/data/x"),
-            "file:///data/x",
-            Some("/data/x"),
-        ),
-        (
-            "/data//./x",
-            posix("/data/x"),
-            "file:///data/x",
-            Some("/data/x"),
-        ),
+        ("/data/x", posix("/data/x"), "file:///data/x", Some("/data/x")),
+        ("/src/local/app", posix("/src/local/app"), "file:///src/local/app", Some("/src/local/app")),
+        ("/data/x/", posix("/data/x"), "file:///data/x", Some("/data/x")),
+        ("/data//./x", posix("/data/x"), "file:///data/x", Some("/data/x")),
         ("/", posix("/"), "file:///", Some("/")),
-        (
-            "_storage",
-            posix("/work/cwd/_storage"),
-            "file:///work/cwd/_storage",
-            Some("/work/cwd/_storage"),
-        ),
-        (
-            "./a/b",
-            posix("/work/cwd/a/b"),
-            "file:///work/cwd/a/b",
-            Some("/work/cwd/a/b"),
-        ),
-        (
-            "~/home_rel",
-            posix("/work/cwd/~/home_rel"),
-            "file:///work/cwd/~/home_rel",
-            Some("/work/cwd/~/home_rel"),
-        ),
-        // `file:` URLs.
-        (
-            "file:///abs/path",
-            posix("/abs/path"),
-            "file:///abs/path",
-            Some("/abs/path"),
-        ),
-        (
-            "FILE:///abs/path",
-            posix("/abs/path"),
-            "file:///abs/path",
-            Some("/abs/path"),
-        ),
+        ("_storage", posix("/work/cwd/_storage"), "file:///work/cwd/_storage", Some("/work/cwd/_storage")),
+        ("./a/b", posix("/work/cwd/a/b"), "file:///work/cwd/a/b", Some("/work/cwd/a/b")),
+        ("~/home_rel", posix("/work/cwd/~/home_rel"), "file:///work/cwd/~/home_rel", Some("/work/cwd/~/home_rel")),
+        // `file:` URLs (percent-decoded; malformed escapes kept).
+        ("file:///abs/path", posix("/abs/path"), "file:///abs/path", Some("/abs/path")),
+        ("FILE:///abs/path", posix("/abs/path"), "file:///abs/path", Some("/abs/path")),
         ("file:/abs", posix("/abs"), "file:///abs", Some("/abs")),
         ("file:/", posix("/"), "file:///", Some("/")),
         ("file:///", posix("/"), "file:///", Some("/")),
-        (
-            "file:rel/x",
-            posix("/work/cwd/rel/x"),
-            "file:///work/cwd/rel/x",
-            Some("/work/cwd/rel/x"),
-        ),
-        (
-            "file:///tmp/a%20b/%C3%BC",
-            posix("/tmp/a b/ü"),
-            "file:///tmp/a%20b/%C3%BC",
-            Some("/tmp/a b/ü"),
-        ),
-        (
-            "file:///tmp/100%/%zz",
-            posix("/tmp/100%/%zz"),
-            "file:///tmp/100%25/%25zz",
-            Some("/tmp/100%/%zz"),
-        ),
+        ("file:rel/x", posix("/work/cwd/rel/x"), "file:///work/cwd/rel/x", Some("/work/cwd/rel/x")),
+        ("file:///tmp/a%20b/%C3%BC", posix("/tmp/a b/ü"), "file:///tmp/a%20b/%C3%BC", Some("/tmp/a b/ü")),
+        ("file:///tmp/100%/%zz", posix("/tmp/100%/%zz"), "file:///tmp/100%25/%25zz", Some("/tmp/100%/%zz")),
         ("file:///a%2Fb", posix("/a/b"), "file:///a/b", Some("/a/b")),
         // `file://host/…` is UNC (POSIX: the path `//host/…`).
-        (
-            "file://localhost/var/data",
-            unc("localhost", "var", &["data"]),
-            "file://localhost/var/data",
-            Some("//localhost/var/data"),
-        ),
-        (
-            "file://localhost/c$/samples",
-            unc("localhost", "c$", &["samples"]),
-            "file://localhost/c%24/samples",
-            Some("//localhost/c$/samples"),
-        ),
-        (
-            "file://///localhost/c$/samples",
-            unc("localhost", "c$", &["samples"]),
-            "file://localhost/c%24/samples",
-            Some("//localhost/c$/samples"),
-        ),
-        (
-            "file:////localhost/c$/samples",
-            unc("localhost", "c$", &["samples"]),
-            "file://localhost/c%24/samples",
-            Some("//localhost/c$/samples"),
-        ),
-        (
-            "file://_storage/a/b/c.txt",
-            unc("_storage", "a", &["b", "c.txt"]),
-            "file://_storage/a/b/c.txt",
-            Some("//_storage/a/b/c.txt"),
-        ),
-        (
-            "file://localhost/c%24/tests/x.csv",
-            unc_csv(),
-            unc_csv_url,
-            Some("//localhost/c$/tests/x.csv"),
-        ),
+        ("file://localhost/var/data", unc("localhost", "var", &["data"]), "file://localhost/var/data", Some("//localhost/var/data")),
+        ("file://localhost/c$/samples", unc("localhost", "c$", &["samples"]), "file://localhost/c%24/samples", Some("//localhost/c$/samples")),
+        ("file://///localhost/c$/samples", unc("localhost", "c$", &["samples"]), "file://localhost/c%24/samples", Some("//localhost/c$/samples")),
+        ("file:////localhost/c$/samples", unc("localhost", "c$", &["samples"]), "file://localhost/c%24/samples", Some("//localhost/c$/samples")),
+        ("file://_storage/a/b/c.txt", unc("_storage", "a", &["b", "c.txt"]), "file://_storage/a/b/c.txt", Some("//_storage/a/b/c.txt")),
+        ("file://localhost/c%24/tests/x.csv", unc_csv(), unc_csv_url, unc_csv_native),
         // Windows drive paths.
-        (
-            "file:///C:/samples",
-            drive('C', &["samples"]),
-            "file:///C:/samples",
-            None,
-        ),
-        (
-            "file:C:/samples",
-            drive('C', &["samples"]),
-            "file:///C:/samples",
-            None,
-        ),
-        (
-            r"C:\hello",
-            drive('C', &["hello"]),
-            "file:///C:/hello",
-            None,
-        ),
+        ("file:///C:/samples", drive('C', &["samples"]), "file:///C:/samples", None),
+        ("file:C:/samples", drive('C', &["samples"]), "file:///C:/samples", None),
+        (r"C:\hello", drive('C', &["hello"]), "file:///C:/hello", None),
         ("C:/hello", drive('C', &["hello"]), "file:///C:/hello", None),
-        (
-            r"c:\a b\ü",
-            drive('c', &["a b", "ü"]),
-            "file:///c:/a%20b/%C3%BC",
-            None,
-        ),
+        (r"c:\a b\ü", drive('c', &["a b", "ü"]), "file:///c:/a%20b/%C3%BC", None),
         (r"C:\", drive('C', &[]), "file:///C:/", None),
-        // UNC paths (spec §8 writes `c$`; Python 3.11's `as_uri()`, which dlt calls, gives `c%24`).
-        (
-            r"\\localhost\c$\tests\x.csv",
-            unc_csv(),
-            unc_csv_url,
-            Some("//localhost/c$/tests/x.csv"),
-        ),
-        (
-            "//localhost/c$/tests/x.csv",
-            unc_csv(),
-            unc_csv_url,
-            Some("//localhost/c$/tests/x.csv"),
-        ),
-        (
-            r"\\localhost/c$\tests/x.csv",
-            unc_csv(),
-            unc_csv_url,
-            Some("//localhost/c$/tests/x.csv"),
-        ),
-        (
-            r"\\wsl.localhost\Ubuntu-18.04\home\rudolfix\ .dlt",
-            unc(
-                "wsl.localhost",
-                "Ubuntu-18.04",
-                &["home", "rudolfix", " .dlt"],
-            ),
-            "file://wsl.localhost/Ubuntu-18.04/home/rudolfix/%20.dlt",
-            Some("//wsl.localhost/Ubuntu-18.04/home/rudolfix/ .dlt"),
-        ),
-        (
-            r"\\server\share",
-            unc("server", "share", &[]),
-            "file://server/share/",
-            Some("//server/share"),
-        ),
+        // UNC paths. Spec §8 writes `file://localhost/c$/…`, but Python 3.11's `as_uri()` (which
+        // dlt calls) percent-encodes `$`: `file://localhost/c%24/…`. Both parse to the same root.
+        (r"\\localhost\c$\tests\x.csv", unc_csv(), unc_csv_url, unc_csv_native),
+        ("//localhost/c$/tests/x.csv", unc_csv(), unc_csv_url, unc_csv_native),
+        (r"\\localhost/c$\tests/x.csv", unc_csv(), unc_csv_url, unc_csv_native),
+        ("file://localhost/c$/tests/x.csv", unc_csv(), unc_csv_url, unc_csv_native),
+        (r"\\wsl.localhost\Ubuntu-18.04\home\rudolfix\ .dlt", wsl, "file://wsl.localhost/Ubuntu-18.04/home/rudolfix/%20.dlt", Some("//wsl.localhost/Ubuntu-18.04/home/rudolfix/ .dlt")),
+        (r"\\server\share", unc("server", "share", &[]), "file://server/share/", Some("//server/share")),
         // Extended-length paths.
-        (
-            r"\\?\C:\hello",
-            ext_drive('C', &["hello"]),
-            "file://%3F/C%3A/hello",
-            None,
-        ),
-        (
-            "//?/C:/hello",
-            ext_drive('C', &["hello"]),
-            "file://%3F/C%3A/hello",
-            None,
-        ),
-        (
-            "file://%3F/C%3A/hello",
-            ext_drive('C', &["hello"]),
-            "file://%3F/C%3A/hello",
-            None,
-        ),
-        (
-            r"\\?\UNC\localhost\c$\tests\x.csv",
-            ext_unc_csv(),
-            ext_unc_url,
-            None,
-        ),
-        (
-            "//?/unc/localhost/c$/tests/x.csv",
-            ext_unc_csv(),
-            ext_unc_url,
-            None,
-        ),
+        (r"\\?\C:\hello", ext_drive('C', &["hello"]), "file://%3F/C%3A/hello", None),
+        ("//?/C:/hello", ext_drive('C', &["hello"]), "file://%3F/C%3A/hello", None),
+        ("file://%3F/C%3A/hello", ext_drive('C', &["hello"]), "file://%3F/C%3A/hello", None),
+        (r"\\?\UNC\localhost\c$\tests\x.csv", ext_unc_csv(), ext_unc_url, None),
+        ("//?/unc/localhost/c$/tests/x.csv", ext_unc_csv(), ext_unc_url, None),
         (ext_unc_url, ext_unc_csv(), ext_unc_url, None),
     ]
 }

@@ -104,6 +104,7 @@ pub unsafe fn plugin_init(
         if host.is_null() || out.is_null() {
             return Err(PluginError::invalid("host and out must not be NULL"));
         }
+        #[allow(clippy::absurd_extreme_comparisons)]
         if host_minor < MIN_HOST_MINOR {
             return Err(PluginError::new(
                 ErrorKind::UnsupportedVersion,

@@ -55,13 +55,15 @@ impl std::fmt::Debug for Ctx<'_> {
 }
 
 type Case = fn(&Ctx<'_>) -> Result<()>;
+/// Whether a case applies to a backend with these capabilities.
+type Needs = fn(BackendCapabilities) -> bool;
 
 fn rw(c: BackendCapabilities) -> bool {
     c.read && c.write && c.list && c.delete
 }
 
 /// Every case: (name, needed capabilities, body).
-pub fn cases() -> Vec<(&'static str, fn(BackendCapabilities) -> bool, Case)> {
+pub fn cases() -> Vec<(&'static str, Needs, Case)> {
     vec![
         ("empty_object_round_trip", rw, empty_object_round_trip),
         ("small_object_round_trip", rw, small_object_round_trip),
