@@ -62,11 +62,11 @@ mod tests {
         let cwd = Path::new("/work/project");
         assert_eq!(
             absolutize("_storage", cwd).unwrap(),
-            "file:///work/project/_storage"
+            "/work/project/_storage"
         );
         assert_eq!(
             absolutize("file:lake/x", cwd).unwrap(),
-            "file:///work/project/lake/x"
+            "/work/project/lake/x"
         );
         assert_eq!(absolutize("/abs", cwd).unwrap(), "/abs");
         assert_eq!(absolutize("file:///abs", cwd).unwrap(), "file:///abs");

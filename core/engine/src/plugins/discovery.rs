@@ -51,9 +51,9 @@ pub fn is_plugin_file_name(name: &str) -> bool {
         std::env::consts::DLL_PREFIX,
         stowage_plugin_abi::PLUGIN_FILE_STEM_PREFIX
     );
-    name.starts_with(&prefix)
-        && name.ends_with(std::env::consts::DLL_SUFFIX)
-        && name.len() > prefix.len()
+    name.strip_prefix(&prefix)
+        .and_then(|rest| rest.strip_suffix(std::env::consts::DLL_SUFFIX))
+        .is_some_and(|plugin| !plugin.is_empty())
 }
 
 /// Plugin files in search order: sorted within a directory, canonicalized, first occurrence of
