@@ -109,7 +109,7 @@ fn synthetic(dirs: &Path, name: &str) -> PathBuf {
 }
 
 /// Builds and tests the vendor example with its own target dir; returns its plugin library.
-pub fn build_vendor(root: &Path, target: &Path) -> Result<PathBuf> {
+pub fn build_vendor(root: &Path, target: &Path, counts: &mut util::TestCounts) -> Result<PathBuf> {
     let dir = root.join(VENDOR_SRC);
     let vendor_target = target.join("vendor-backend");
     let out = cargo_build_alone(&dir, &vendor_target)?;
@@ -125,7 +125,7 @@ pub fn build_vendor(root: &Path, target: &Path) -> Result<PathBuf> {
     test.args(["test", "--manifest-path"])
         .arg(dir.join("Cargo.toml"))
         .env("CARGO_TARGET_DIR", &vendor_target);
-    util::run(&mut test)?;
+    util::run_tests(&mut test, counts)?;
     Ok(lib)
 }
 

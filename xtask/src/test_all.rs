@@ -18,6 +18,8 @@ struct Ctx {
     target: PathBuf,
     /// Environment handed to `cargo test` (filled by the build steps).
     test_env: Vec<(&'static str, PathBuf)>,
+    /// Tests run so far (for the closing `N passed, N failed` line).
+    tests: util::TestCounts,
     /// Undo actions (stop servers, …), run in reverse order at the end.
     cleanups: Vec<Box<dyn FnOnce()>>,
 }
@@ -86,7 +88,7 @@ fn step_fixtures(ctx: &mut Ctx) -> Result<()> {
 }
 
 fn step_vendor(ctx: &mut Ctx) -> Result<()> {
-    let lib = fixtures::build_vendor(&ctx.root, &ctx.target)?;
+    let lib = fixtures::build_vendor(&ctx.root, &ctx.target, &mut ctx.tests)?;
     ctx.test_env.push(("STOWAGE_VENDOR_PLUGIN", lib));
     Ok(())
 }
@@ -97,7 +99,7 @@ fn step_test(ctx: &mut Ctx) -> Result<()> {
     for (key, value) in &ctx.test_env {
         cmd.env(key, value);
     }
-    util::run(&mut cmd)
+    util::run_tests(&mut cmd, &mut ctx.tests)
 }
 
 fn step_deps(ctx: &mut Ctx) -> Result<()> {
@@ -152,6 +154,7 @@ pub fn run(root: &Path, target: &Path, skip: &[String]) -> Result<()> {
         root: root.to_path_buf(),
         target: target.to_path_buf(),
         test_env: Vec::new(),
+        tests: util::TestCounts::default(),
         cleanups: Vec::new(),
     };
     let started = Instant::now();

@@ -104,6 +104,66 @@ pub fn output(cmd: &mut Command) -> Result<String> {
     String::from_utf8(out.stdout).map_err(|_| format!("`{line}` printed non-UTF-8 output"))
 }
 
+/// Totals of libtest's `test result:` lines.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TestCounts {
+    /// Tests that passed.
+    pub passed: u64,
+    /// Tests that failed.
+    pub failed: u64,
+    /// Tests marked `#[ignore]`.
+    pub ignored: u64,
+}
+
+impl TestCounts {
+    /// Adds the counts of one `test result: ok. 3 passed; 0 failed; 1 ignored; …` line.
+    pub fn add_line(&mut self, line: &str) {
+        let Some(rest) = line.trim().strip_prefix("test result: ") else {
+            return;
+        };
+        for part in rest.split([';', '.']) {
+            let mut words = part.split_whitespace();
+            let (Some(n), Some(what)) = (words.next(), words.next()) else {
+                continue;
+            };
+            let Ok(n) = n.parse::<u64>() else { continue };
+            match what {
+                "passed" => self.passed += n,
+                "failed" => self.failed += n,
+                "ignored" => self.ignored += n,
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Runs a `cargo test` command, passing its output through and adding up its test counts.
+pub fn run_tests(cmd: &mut Command, counts: &mut TestCounts) -> Result<()> {
+    use std::io::{BufRead, BufReader, Write};
+    let line = display(cmd);
+    eprintln!("xtask: $ {line}");
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start `{line}`: {e}"))?;
+    if let Some(stdout) = child.stdout.take() {
+        let mut out = std::io::stdout().lock();
+        for text in BufReader::new(stdout)
+            .lines()
+            .map_while(std::io::Result::ok)
+        {
+            counts.add_line(&text);
+            let _ = writeln!(out, "{text}");
+        }
+    }
+    let status = child.wait().map_err(|e| format!("`{line}`: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{line}` failed ({status})"))
+    }
+}
+
 /// Copies `from` to `to` through a temporary file and a rename, so a process that has the old
 /// file mapped (a loaded plugin) keeps its copy intact.
 pub fn copy_atomic(from: &Path, to: &Path) -> Result<()> {
@@ -261,6 +321,17 @@ crate-type = ["cdylib", "rlib"]
             ["core/abi", "backends/local", "formats/*"]
         );
         assert_eq!(toml_string_array(MANIFEST, "workspace", "exclude"), ["x"]);
+    }
+
+    #[test]
+    fn adds_up_test_results() {
+        let mut counts = TestCounts::default();
+        counts.add_line("test result: ok. 9 passed; 0 failed; 2 ignored; 0 measured; 0 filtered out; finished in 0.10s");
+        counts.add_line(
+            "test result: FAILED. 8 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out",
+        );
+        counts.add_line("running 3 tests");
+        assert_eq!((counts.passed, counts.failed, counts.ignored), (17, 2, 2));
     }
 
     #[test]

@@ -53,7 +53,9 @@ impl BackendPlugin for MemoryPlugin {
             .ok_or_else(|| {
                 PluginError::invalid(format!("expected a memory://<bucket> URL, got {url:?}"))
             })?;
-        Ok(Box::new(MemoryBackend { root: format!("{bucket}/") }))
+        Ok(Box::new(MemoryBackend {
+            root: format!("{bucket}/"),
+        }))
     }
 }
 
@@ -70,25 +72,33 @@ impl MemoryBackend {
     }
 
     fn object(&self, key: &str) -> Result<Arc<Vec<u8>>> {
-        store()
-            .get(&self.path(key))
-            .cloned()
-            .ok_or_else(|| PluginError::not_found(format!("no object {key:?}")).with_context("key", key))
+        store().get(&self.path(key)).cloned().ok_or_else(|| {
+            PluginError::not_found(format!("no object {key:?}")).with_context("key", key)
+        })
     }
 }
 
 impl Backend for MemoryBackend {
     fn head(&self, key: &str) -> Result<ObjectMeta> {
         let data = self.object(key)?;
-        Ok(ObjectMeta { size: data.len() as u64, last_modified_ms: None })
+        Ok(ObjectMeta {
+            size: data.len() as u64,
+            last_modified_ms: None,
+        })
     }
 
     fn open_reader(&self, key: &str) -> Result<Box<dyn ObjectReader>> {
-        Ok(Box::new(MemoryReader { data: self.object(key)?, pos: 0 }))
+        Ok(Box::new(MemoryReader {
+            data: self.object(key)?,
+            pos: 0,
+        }))
     }
 
     fn open_writer(&self, key: &str) -> Result<Box<dyn ObjectWriter>> {
-        Ok(Box::new(MemoryWriter { path: self.path(key), buf: Vec::new() }))
+        Ok(Box::new(MemoryWriter {
+            path: self.path(key),
+            buf: Vec::new(),
+        }))
     }
 
     fn list(&self, prefix: &str) -> Result<Box<dyn Lister>> {
@@ -146,7 +156,9 @@ impl ObjectReader for MemoryReader {
     }
 
     fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<usize> {
-        let start = usize::try_from(offset).unwrap_or(usize::MAX).min(self.data.len());
+        let start = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(self.data.len());
         let n = buf.len().min(self.data.len() - start);
         buf[..n].copy_from_slice(&self.data[start..start + n]);
         Ok(n)
@@ -198,7 +210,11 @@ mod tests {
     #[test]
     fn behaviour_suite() {
         let backend = open("memory://suite");
-        run_suite(backend.as_ref(), MemoryPlugin::CAPABILITIES, &SuiteConfig::default());
+        run_suite(
+            backend.as_ref(),
+            MemoryPlugin::CAPABILITIES,
+            &SuiteConfig::default(),
+        );
     }
 
     #[test]
@@ -206,7 +222,11 @@ mod tests {
         put(open("memory://b1").as_ref(), "k", b"one").unwrap();
         put(open("memory://b2").as_ref(), "k", b"two").unwrap();
         assert_eq!(open("memory://b1/").head("k").unwrap().size, 3);
-        let keys: Vec<_> = open("memory://b1").list("").unwrap().map(|e| e.unwrap().key).collect();
+        let keys: Vec<_> = open("memory://b1")
+            .list("")
+            .unwrap()
+            .map(|e| e.unwrap().key)
+            .collect();
         assert_eq!(keys, ["k"]);
     }
 

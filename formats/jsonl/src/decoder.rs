@@ -1,7 +1,7 @@
 //! Reading jsonl (plain or gzip, detected by the magic bytes) back into Arrow, streamed.
 //!
 //! With a schema, arrow-json decodes each column; binary columns are base64-decoded and `json`
-//! columns receive their nested values as JSON text (see [`crate::tape_decoders`]). Without one,
+//! columns receive their nested values as JSON text (module `tape_decoders`). Without one,
 //! the schema is inferred from the first [`INFER_LINES`] lines, which are kept in memory and
 //! then decoded like the rest.
 

@@ -3,13 +3,14 @@
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::*;
-use arrow_array::{Array, ArrayAccessor, ArrowPrimitiveType, GenericListArray, OffsetSizeTrait};
-use arrow_array::{GenericListViewArray, PrimitiveArray};
+use arrow_array::{Array, ArrayAccessor, ArrowPrimitiveType, PrimitiveArray};
 use arrow_schema::{DataType, Field, TimeUnit};
 use base64::Engine as _;
 use stowage_plugin_sdk::{PluginError, Result};
 
 use crate::{escape, json_text, number, temporal};
+
+mod nested;
 
 /// Field metadata key that carries the dlt data type of a column.
 pub const DATA_TYPE_METADATA_KEY: &str = "stowage.data_type";
@@ -28,10 +29,10 @@ pub(crate) trait Render {
     fn write(&self, i: usize, out: &mut Vec<u8>) -> Result<()>;
 }
 
-type Boxed<'a> = Box<dyn Render + 'a>;
+pub(crate) type Boxed<'a> = Box<dyn Render + 'a>;
 
 /// Appends the value at `i` inside a nested value: nulls become `null`.
-fn write_nested(r: &dyn Render, i: usize, out: &mut Vec<u8>) -> Result<()> {
+pub(crate) fn write_nested(r: &dyn Render, i: usize, out: &mut Vec<u8>) -> Result<()> {
     if r.is_null(i) {
         out.extend_from_slice(b"null");
         Ok(())
@@ -91,30 +92,18 @@ pub(crate) fn renderer<'a>(array: &'a dyn Array, field: &Field) -> Result<Boxed<
                 }),
             )
         }
-        Struct(fields) => {
-            let array = array.as_struct();
-            let children = fields
-                .iter()
-                .zip(array.columns())
-                .map(|(f, c)| Ok((escape::key_bytes(f.name()), renderer(c.as_ref(), f)?)))
-                .collect::<Result<Vec<_>>>()?;
-            Box::new(StructRender { array, children })
-        }
-        List(f) => list(array.as_list::<i32>(), f)?,
-        LargeList(f) => list(array.as_list::<i64>(), f)?,
-        ListView(f) => list_view(array.as_list_view::<i32>(), f)?,
-        LargeListView(f) => list_view(array.as_list_view::<i64>(), f)?,
-        FixedSizeList(f, _) => {
-            let array = array.as_fixed_size_list();
-            let values = renderer(array.values().as_ref(), f)?;
-            Box::new(FixedListRender { array, values })
-        }
-        Map(entries, _) => map(array, entries)?,
+        Struct(_) => nested::structure(array)?,
+        List(f) => nested::list(array.as_list::<i32>(), f)?,
+        LargeList(f) => nested::list(array.as_list::<i64>(), f)?,
+        ListView(f) => nested::list_view(array.as_list_view::<i32>(), f)?,
+        LargeListView(f) => nested::list_view(array.as_list_view::<i64>(), f)?,
+        FixedSizeList(f, _) => nested::fixed_list(array, f)?,
+        Map(entries, _) => nested::map(array, entries)?,
         other => return Err(unsupported(other)),
     })
 }
 
-fn unsupported(dt: &DataType) -> PluginError {
+pub(crate) fn unsupported(dt: &DataType) -> PluginError {
     PluginError::unsupported(format!("the jsonl format cannot write Arrow type {dt}"))
 }
 
@@ -329,153 +318,4 @@ fn write_base64(out: &mut Vec<u8>, bytes: &[u8]) -> Result<()> {
         .map_err(|e| PluginError::unexpected(format!("base64: {e}")))?;
     out.push(b'"');
     Ok(())
-}
-
-// ---- nested ----
-
-struct StructRender<'a> {
-    array: &'a arrow_array::StructArray,
-    children: Vec<(Vec<u8>, Boxed<'a>)>,
-}
-
-impl Render for StructRender<'_> {
-    fn is_null(&self, i: usize) -> bool {
-        self.array.is_null(i)
-    }
-    fn write(&self, i: usize, out: &mut Vec<u8>) -> Result<()> {
-        out.push(b'{');
-        for (n, (key, child)) in self.children.iter().enumerate() {
-            if n > 0 {
-                out.push(b',');
-            }
-            out.extend_from_slice(key);
-            write_nested(child.as_ref(), i, out)?;
-        }
-        out.push(b'}');
-        Ok(())
-    }
-}
-
-/// Appends `[v, v, …]` for the child values `range`.
-fn write_items(
-    values: &dyn Render,
-    range: std::ops::Range<usize>,
-    out: &mut Vec<u8>,
-) -> Result<()> {
-    out.push(b'[');
-    for (n, j) in range.enumerate() {
-        if n > 0 {
-            out.push(b',');
-        }
-        write_nested(values, j, out)?;
-    }
-    out.push(b']');
-    Ok(())
-}
-
-struct ListRender<'a, O: OffsetSizeTrait> {
-    array: &'a GenericListArray<O>,
-    values: Boxed<'a>,
-}
-
-fn list<'a, O: OffsetSizeTrait>(array: &'a GenericListArray<O>, f: &Field) -> Result<Boxed<'a>> {
-    let values = renderer(array.values().as_ref(), f)?;
-    Ok(Box::new(ListRender { array, values }))
-}
-
-impl<O: OffsetSizeTrait> Render for ListRender<'_, O> {
-    fn is_null(&self, i: usize) -> bool {
-        self.array.is_null(i)
-    }
-    fn write(&self, i: usize, out: &mut Vec<u8>) -> Result<()> {
-        let offsets = self.array.value_offsets();
-        write_items(
-            self.values.as_ref(),
-            offsets[i].as_usize()..offsets[i + 1].as_usize(),
-            out,
-        )
-    }
-}
-
-struct ListViewRender<'a, O: OffsetSizeTrait> {
-    array: &'a GenericListViewArray<O>,
-    values: Boxed<'a>,
-}
-
-fn list_view<'a, O: OffsetSizeTrait>(
-    array: &'a GenericListViewArray<O>,
-    f: &Field,
-) -> Result<Boxed<'a>> {
-    let values = renderer(array.values().as_ref(), f)?;
-    Ok(Box::new(ListViewRender { array, values }))
-}
-
-impl<O: OffsetSizeTrait> Render for ListViewRender<'_, O> {
-    fn is_null(&self, i: usize) -> bool {
-        self.array.is_null(i)
-    }
-    fn write(&self, i: usize, out: &mut Vec<u8>) -> Result<()> {
-        let start = self.array.value_offsets()[i].as_usize();
-        let len = self.array.value_sizes()[i].as_usize();
-        write_items(self.values.as_ref(), start..start + len, out)
-    }
-}
-
-struct FixedListRender<'a> {
-    array: &'a arrow_array::FixedSizeListArray,
-    values: Boxed<'a>,
-}
-
-impl Render for FixedListRender<'_> {
-    fn is_null(&self, i: usize) -> bool {
-        self.array.is_null(i)
-    }
-    fn write(&self, i: usize, out: &mut Vec<u8>) -> Result<()> {
-        let start = self.array.value_offset_at(i);
-        let len = self.array.value_length() as usize;
-        write_items(self.values.as_ref(), start..start + len, out)
-    }
-}
-
-/// Maps as `[[key, value], …]` (pyarrow gives a list of tuples, orjson writes arrays).
-struct MapRender<'a> {
-    array: &'a arrow_array::MapArray,
-    keys: Boxed<'a>,
-    values: Boxed<'a>,
-}
-
-fn map<'a>(array: &'a dyn Array, entries: &Field) -> Result<Boxed<'a>> {
-    let array = array.as_map();
-    let DataType::Struct(fields) = entries.data_type() else {
-        return Err(unsupported(array.data_type()));
-    };
-    let keys = renderer(array.keys().as_ref(), &fields[0])?;
-    let values = renderer(array.values().as_ref(), &fields[1])?;
-    Ok(Box::new(MapRender {
-        array,
-        keys,
-        values,
-    }))
-}
-
-impl Render for MapRender<'_> {
-    fn is_null(&self, i: usize) -> bool {
-        self.array.is_null(i)
-    }
-    fn write(&self, i: usize, out: &mut Vec<u8>) -> Result<()> {
-        let offsets = self.array.value_offsets();
-        out.push(b'[');
-        for (n, j) in (offsets[i] as usize..offsets[i + 1] as usize).enumerate() {
-            if n > 0 {
-                out.push(b',');
-            }
-            out.push(b'[');
-            write_nested(self.keys.as_ref(), j, out)?;
-            out.push(b',');
-            write_nested(self.values.as_ref(), j, out)?;
-            out.push(b']');
-        }
-        out.push(b']');
-        Ok(())
-    }
 }

@@ -513,3 +513,11 @@ fn struct_fields_schema_with_nested_binary() {
     let raw = s.column(0).as_any().downcast_ref::<BinaryArray>().unwrap();
     assert_eq!(raw.value(0), b"hi");
 }
+
+#[test]
+fn gzip_header_has_no_name_and_zero_mtime() {
+    let schema = Arc::new(Schema::new(vec![f("a", DataType::Int64)]));
+    let gz = write(open(&[]).as_ref(), schema, vec![]);
+    // magic, deflate, no flags, mtime 0
+    assert_eq!(&gz[..8], &[0x1f, 0x8b, 8, 0, 0, 0, 0, 0]);
+}

@@ -234,15 +234,15 @@ fn arrow_select_concat(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<Re
     for i in 0..schema.fields().len() {
         let datas: Vec<arrow_data::ArrayData> =
             batches.iter().map(|b| b.column(i).to_data()).collect();
-        let refs: Vec<&arrow_data::ArrayData> = datas.iter().collect();
-        let total: usize = datas.iter().map(|d| d.len()).sum();
-        let mut mutable = arrow_data::transform::MutableArrayData::new(refs, true, total);
-        for (idx, d) in datas.iter().enumerate() {
-            mutable.try_extend(idx, 0, d.len())?;
-        }
         let data = if datas.is_empty() {
             arrow_data::ArrayData::new_empty(schema.field(i).data_type())
         } else {
+            let refs: Vec<&arrow_data::ArrayData> = datas.iter().collect();
+            let total: usize = datas.iter().map(|d| d.len()).sum();
+            let mut mutable = arrow_data::transform::MutableArrayData::new(refs, true, total);
+            for (idx, d) in datas.iter().enumerate() {
+                mutable.try_extend(idx, 0, d.len())?;
+            }
             mutable.freeze()
         };
         columns.push(arrow_array::make_array(data));
