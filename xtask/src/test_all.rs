@@ -95,7 +95,8 @@ fn step_vendor(ctx: &mut Ctx) -> Result<()> {
 
 fn step_test(ctx: &mut Ctx) -> Result<()> {
     let mut cmd = workspace_cargo(ctx);
-    cmd.args(["test", "--workspace"]);
+    // All test binaries run even if one fails, so one run shows every failure.
+    cmd.args(["test", "--workspace", "--no-fail-fast"]);
     for (key, value) in &ctx.test_env {
         cmd.env(key, value);
     }
@@ -199,13 +200,21 @@ pub fn run(root: &Path, target: &Path, skip: &[String]) -> Result<()> {
         }
     }
     let total = started.elapsed().as_secs_f64();
+    let steps = results.len();
     if failed == 0 {
-        println!("test-all: ok ({} steps, {total:.0}s)", results.len());
+        println!("all {steps} steps ok in {total:.0}s");
+    } else {
+        println!("{failed} of {steps} steps FAILED ({total:.0}s)");
+    }
+    // The closing line CI reads: tests run by the `vendor` and `test` steps.
+    let t = ctx.tests;
+    println!(
+        "test-all: {} passed, {} failed, {} skipped",
+        t.passed, t.failed, t.ignored
+    );
+    if failed == 0 {
         Ok(())
     } else {
-        Err(format!(
-            "test-all: FAILED ({failed} of {} steps failed, {total:.0}s)",
-            results.len()
-        ))
+        Err(format!("{failed} of {steps} steps failed"))
     }
 }

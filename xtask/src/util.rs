@@ -46,17 +46,18 @@ pub fn display(cmd: &Command) -> String {
     let mut out = String::new();
     for (key, value) in cmd.get_envs() {
         if let Some(value) = value {
-            let _ = write!(
-                out,
-                "{}={} ",
-                key.to_string_lossy(),
-                value.to_string_lossy()
-            );
+            let _ = write!(out, "{}={} ", key.to_string_lossy(), quote(value));
         }
     }
+    out.push_str(&display_short(cmd));
+    out
+}
+
+/// The program and its arguments, without the environment (for error messages).
+pub fn display_short(cmd: &Command) -> String {
     let program = Path::new(cmd.get_program());
     let name = program.file_name().unwrap_or(program.as_os_str());
-    out.push_str(&name.to_string_lossy());
+    let mut out = name.to_string_lossy().into_owned();
     for arg in cmd.get_args() {
         out.push(' ');
         out.push_str(&quote(arg));
@@ -78,8 +79,8 @@ fn quote(arg: &OsStr) -> String {
 
 /// Runs `cmd` with inherited stdio; fails unless it exits 0.
 pub fn run(cmd: &mut Command) -> Result<()> {
-    let line = display(cmd);
-    eprintln!("xtask: $ {line}");
+    eprintln!("xtask: $ {}", display(cmd));
+    let line = display_short(cmd);
     let status = cmd
         .status()
         .map_err(|e| format!("cannot start `{line}`: {e}"))?;
@@ -92,8 +93,8 @@ pub fn run(cmd: &mut Command) -> Result<()> {
 
 /// Runs `cmd` and returns its stdout (stderr is passed through); fails unless it exits 0.
 pub fn output(cmd: &mut Command) -> Result<String> {
-    let line = display(cmd);
-    eprintln!("xtask: $ {line}");
+    eprintln!("xtask: $ {}", display(cmd));
+    let line = display_short(cmd);
     let out = cmd
         .stderr(Stdio::inherit())
         .output()
@@ -140,8 +141,8 @@ impl TestCounts {
 /// Runs a `cargo test` command, passing its output through and adding up its test counts.
 pub fn run_tests(cmd: &mut Command, counts: &mut TestCounts) -> Result<()> {
     use std::io::{BufRead, BufReader, Write};
-    let line = display(cmd);
-    eprintln!("xtask: $ {line}");
+    eprintln!("xtask: $ {}", display(cmd));
+    let line = display_short(cmd);
     let mut child = cmd
         .stdout(Stdio::piped())
         .spawn()

@@ -13,6 +13,7 @@ use super::registry::{BackendInfo, FormatInfo, LoadedPlugin};
 
 /// Loads and validates one plugin library; `Err` is the one-line rejection reason.
 pub(crate) fn load_plugin(path: &Path) -> Result<LoadedPlugin, String> {
+    super::elf_check::check_complete_elf(path)?;
     // SAFETY: loading a library runs its initializers. Only files named
     // `libstowage_plugin_*` from the configured search path reach this point.
     let lib = unsafe { libloading::Library::new(path) }.map_err(|e| format!("cannot load: {e}"))?;

@@ -5,6 +5,7 @@
 //! reason and never stops the run.
 
 mod discovery;
+mod elf_check;
 mod handshake;
 mod host_log;
 mod registry;
