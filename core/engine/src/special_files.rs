@@ -3,7 +3,7 @@
 //! fixed key order, no trailing newline.
 
 use chrono::{DateTime, Timelike, Utc};
-use stowage_plugin_sdk::testing::backend::{get, put};
+use stowage_plugin_sdk::io::{read_object as get, write_object as put};
 use stowage_plugin_sdk::{Backend, ErrorKind};
 
 use crate::{Error, Result};

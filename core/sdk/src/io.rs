@@ -2,7 +2,7 @@
 
 use std::io::{self, Read, Seek, SeekFrom, Write};
 
-use crate::backend::{ObjectReader, ObjectWriter};
+use crate::backend::{Backend, ObjectReader, ObjectWriter};
 use crate::{PluginError, Result};
 
 /// An [`ObjectReader`] as `Read + Seek` (seeks become positional reads).
@@ -205,5 +205,26 @@ impl ObjectReader for MemoryReader {
         let n = buf.len().min(self.data.len() - start);
         buf[..n].copy_from_slice(&self.data[start..start + n]);
         Ok(n)
+    }
+}
+
+/// Writes a small object in one go; returns its size.
+pub fn write_object(backend: &dyn Backend, key: &str, data: &[u8]) -> Result<u64> {
+    let mut w = backend.open_writer(key)?;
+    w.write(data)?;
+    w.finish()
+}
+
+/// Reads a small object into memory.
+pub fn read_object(backend: &dyn Backend, key: &str) -> Result<Vec<u8>> {
+    let mut r = backend.open_reader(key)?;
+    let mut out = Vec::new();
+    let mut buf = vec![0u8; 64 << 10];
+    loop {
+        let n = r.read(&mut buf)?;
+        if n == 0 {
+            return Ok(out);
+        }
+        out.extend_from_slice(&buf[..n]);
     }
 }

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::backend::{Backend, BackendCapabilities, ObjectReader};
+use crate::backend::{Backend, BackendCapabilities};
 use crate::{ErrorKind, PluginError, Result};
 
 /// Settings of one suite run.
@@ -187,30 +187,7 @@ fn check(cond: bool, what: impl FnOnce() -> String) -> Result<()> {
     }
 }
 
-/// Writes `data` to `key` in one go.
-pub fn put(backend: &dyn Backend, key: &str, data: &[u8]) -> Result<u64> {
-    let mut w = backend.open_writer(key)?;
-    w.write(data)?;
-    w.finish()
-}
-
-/// Reads `key` sequentially into memory (small objects only).
-pub fn get(backend: &dyn Backend, key: &str) -> Result<Vec<u8>> {
-    let mut r = backend.open_reader(key)?;
-    read_to_end(r.as_mut())
-}
-
-fn read_to_end(r: &mut dyn ObjectReader) -> Result<Vec<u8>> {
-    let mut out = Vec::new();
-    let mut buf = vec![0u8; 64 << 10];
-    loop {
-        let n = r.read(&mut buf)?;
-        if n == 0 {
-            return Ok(out);
-        }
-        out.extend_from_slice(&buf[..n]);
-    }
-}
+pub use crate::io::{read_object as get, write_object as put};
 
 /// Lists keys under `prefix` (sorted).
 pub fn list_keys(backend: &dyn Backend, prefix: &str) -> Result<BTreeSet<String>> {
