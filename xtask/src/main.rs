@@ -6,12 +6,14 @@
 //! cargo xtask fixtures              build the ABI fixtures (own target dirs)
 //! cargo xtask test-all [--skip S]   build, fixtures, vendor example, tests, deps, clippy, fmt
 //! cargo xtask run -- ARGS           build, then run target/debug/stowage ARGS
+//! cargo xtask servers start|stop|env  the real test servers on 127.0.0.1
 //! ```
 //! Cargo is run as `$CARGO` (or `cargo`); the target dir is `$CARGO_TARGET_DIR` or `target/`.
 
 mod build;
 mod deps;
 mod fixtures;
+mod servers;
 mod test_all;
 mod util;
 
@@ -27,8 +29,13 @@ commands:
                         then copy the plugins to target/<profile>/plugins/
   deps                  fail if the host's dependency tree has a denied crate
   fixtures              build the ABI fixtures into target/abi-fixtures/
-  test-all [--skip S]   build, fixtures, vendor example, cargo test, deps, clippy, fmt
-                        (steps: build fixtures vendor test deps clippy fmt)
+  test-all [--skip S]   servers, build, fixtures, vendor example, cargo test, deps, clippy, fmt
+                        (steps: servers-install build fixtures vendor servers test deps
+                        clippy fmt)
+  servers start|stop|env
+                        install and start (or stop) the test servers on 127.0.0.1, or print
+                        their settings as shell exports (dir: $STOWAGE_SERVERS_DIR or
+                        /var/tmp/stowage-servers)
   run -- ARGS           build, then run target/debug/stowage ARGS
 ";
 
@@ -65,6 +72,7 @@ fn dispatch(args: &[String]) -> Result<ExitCode> {
         }
         "test-all" => test_all::run(&root, &target, &skip_list(rest)?)?,
         "run" => return run(&root, &target, rest),
+        "servers" => servers::command(&root, rest)?,
         "help" | "-h" | "--help" => print!("{USAGE}"),
         other => return Err(format!("unknown command `{other}`\n\n{USAGE}")),
     }

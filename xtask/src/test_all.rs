@@ -6,18 +6,22 @@
 //! test servers) slot into [`steps`]; anything that must be undone at the end registers a
 //! cleanup in [`Ctx::cleanups`], which runs even when steps fail.
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::process::Child;
 use std::time::Instant;
 
 use crate::util::{self, Result};
-use crate::{build, deps, fixtures};
+use crate::{build, deps, fixtures, servers};
 
 /// State shared by the steps.
 struct Ctx {
     root: PathBuf,
     target: PathBuf,
     /// Environment handed to `cargo test` (filled by the build steps).
-    test_env: Vec<(&'static str, PathBuf)>,
+    test_env: Vec<(String, OsString)>,
+    /// The server start script, running in the background while the build steps run.
+    servers_starting: Option<Child>,
     /// Tests run so far (for the closing `N passed, N failed` line).
     tests: util::TestCounts,
     /// Undo actions (stop servers, …), run in reverse order at the end.
@@ -35,6 +39,11 @@ struct Step {
 fn steps() -> Vec<Step> {
     vec![
         Step {
+            name: "servers-install",
+            needs: &[],
+            run: step_servers_install,
+        },
+        Step {
             name: "build",
             needs: &[],
             run: step_build,
@@ -49,10 +58,14 @@ fn steps() -> Vec<Step> {
             needs: &[],
             run: step_vendor,
         },
-        // (later: a "servers" step here that starts the test servers and registers a cleanup)
+        Step {
+            name: "servers",
+            needs: &["servers-install"],
+            run: step_servers,
+        },
         Step {
             name: "test",
-            needs: &["build", "fixtures", "vendor"],
+            needs: &["build", "fixtures", "vendor", "servers"],
             run: step_test,
         },
         Step {
@@ -73,23 +86,52 @@ fn steps() -> Vec<Step> {
     ]
 }
 
+/// Starts installing and starting the test servers in the background; the build overlaps it.
+fn step_servers_install(ctx: &mut Ctx) -> Result<()> {
+    let dir = servers::dir();
+    ctx.servers_starting = Some(servers::spawn_start(&ctx.root, &dir)?);
+    let root = ctx.root.clone();
+    ctx.cleanups.push(Box::new(move || {
+        if let Err(e) = servers::stop(&root, &dir) {
+            eprintln!("xtask: stopping the servers failed: {e}");
+        }
+    }));
+    Ok(())
+}
+
+/// Waits until every server is up and hands their settings to the tests.
+fn step_servers(ctx: &mut Ctx) -> Result<()> {
+    let child = ctx
+        .servers_starting
+        .take()
+        .ok_or("the servers were not started")?;
+    let env = servers::wait_started(child, &servers::dir())?;
+    ctx.test_env.extend(env);
+    Ok(())
+}
+
+fn push_env(ctx: &mut Ctx, key: &str, value: PathBuf) {
+    ctx.test_env.push((key.to_string(), value.into_os_string()));
+}
+
 fn step_build(ctx: &mut Ctx) -> Result<()> {
     let built = build::build(&ctx.root, &ctx.target, false)?;
-    ctx.test_env
-        .push(("STOWAGE_TEST_PLUGIN_DIR", built.plugin_dir));
-    ctx.test_env.push(("STOWAGE_BIN", built.host_bin));
+    push_env(ctx, "STOWAGE_TEST_PLUGIN_DIR", built.plugin_dir);
+    push_env(ctx, "STOWAGE_BIN", built.host_bin);
     Ok(())
 }
 
 fn step_fixtures(ctx: &mut Ctx) -> Result<()> {
     let fixtures = fixtures::build_all(&ctx.root, &ctx.target)?;
-    ctx.test_env.extend(fixtures.env());
+    for (key, value) in fixtures.env() {
+        push_env(ctx, key, value);
+    }
     Ok(())
 }
 
 fn step_vendor(ctx: &mut Ctx) -> Result<()> {
     let lib = fixtures::build_vendor(&ctx.root, &ctx.target, &mut ctx.tests)?;
-    ctx.test_env.push(("STOWAGE_VENDOR_PLUGIN", lib));
+    push_env(ctx, "STOWAGE_VENDOR_PLUGIN", lib);
     Ok(())
 }
 
@@ -155,6 +197,7 @@ pub fn run(root: &Path, target: &Path, skip: &[String]) -> Result<()> {
         root: root.to_path_buf(),
         target: target.to_path_buf(),
         test_env: Vec::new(),
+        servers_starting: None,
         tests: util::TestCounts::default(),
         cleanups: Vec::new(),
     };
@@ -183,6 +226,10 @@ pub fn run(root: &Path, target: &Path, skip: &[String]) -> Result<()> {
         };
         results.push((step.name, outcome, t.elapsed().as_secs_f64()));
     }
+    if let Some(mut child) = ctx.servers_starting.take() {
+        // `servers` was skipped: let the script finish so the cleanup below stops everything.
+        let _ = child.wait();
+    }
     while let Some(cleanup) = ctx.cleanups.pop() {
         cleanup();
     }
@@ -194,9 +241,9 @@ pub fn run(root: &Path, target: &Path, skip: &[String]) -> Result<()> {
     println!("\ntest-all summary:");
     for (name, outcome, secs) in &results {
         match outcome {
-            Outcome::Passed => println!("  ok       {name:<9} {secs:7.1}s"),
-            Outcome::Failed(e) => println!("  FAILED   {name:<9} {secs:7.1}s  {e}"),
-            Outcome::Skipped(why) => println!("  skipped  {name:<9}           ({why})"),
+            Outcome::Passed => println!("  ok       {name:<15} {secs:7.1}s"),
+            Outcome::Failed(e) => println!("  FAILED   {name:<15} {secs:7.1}s  {e}"),
+            Outcome::Skipped(why) => println!("  skipped  {name:<15}                 ({why})"),
         }
     }
     let total = started.elapsed().as_secs_f64();

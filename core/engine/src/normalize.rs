@@ -18,7 +18,7 @@ use crate::naming::normalize_identifier;
 use crate::{Error, Result, ids};
 
 /// Field metadata key that marks a Utf8 column as holding JSON text.
-pub const DATA_TYPE_METADATA_KEY: &str = "stowage.data_type";
+pub use stowage_plugin_sdk::types::DATA_TYPE_METADATA_KEY;
 
 /// dlt data types produced by the flat normalizer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -6,6 +6,7 @@
 //! - [`Options`]: resolved settings from the host; unknown keys are rejected.
 //! - [`PluginError`]: one error type with a kind, context and a retry flag.
 //! - [`testing`]: the behaviour suite every backend and format runs.
+//! - [`types`]: how dlt's data types are represented in Arrow (normalizer ↔ formats).
 //!
 //! The SDK hides the C ABI (`stowage-plugin-abi`): every exported function runs inside a panic
 //! guard, owned data is released by the side that allocated it, and Arrow data moves as C
@@ -19,6 +20,7 @@ pub mod io;
 pub mod log;
 mod options;
 pub mod testing;
+pub mod types;
 
 pub use backend::{
     Backend, BackendCapabilities, BackendPlugin, ListEntry, Lister, ObjectMeta, ObjectReader,

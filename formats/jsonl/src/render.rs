@@ -12,10 +12,7 @@ use crate::{escape, json_text, number, temporal};
 
 mod nested;
 
-/// Field metadata key that carries the dlt data type of a column.
-pub const DATA_TYPE_METADATA_KEY: &str = "stowage.data_type";
-/// [`DATA_TYPE_METADATA_KEY`] value of `json` columns (string columns holding JSON text).
-pub const JSON_DATA_TYPE: &str = "json";
+pub use stowage_plugin_sdk::types::{DATA_TYPE_METADATA_KEY, JSON_DATA_TYPE};
 
 /// Writes the values of one array.
 pub(crate) trait Render {
@@ -41,13 +38,7 @@ pub(crate) fn write_nested(r: &dyn Render, i: usize, out: &mut Vec<u8>) -> Resul
     }
 }
 
-/// True if `field` is a dlt `json` column.
-pub(crate) fn is_json_field(field: &Field) -> bool {
-    field
-        .metadata()
-        .get(DATA_TYPE_METADATA_KEY)
-        .is_some_and(|v| v == JSON_DATA_TYPE)
-}
+pub(crate) use stowage_plugin_sdk::types::is_json_field;
 
 /// The writer for `array` (of `field`). Dictionary and run-end encoded arrays must have been
 /// decoded first (see [`crate::encoder`]).
