@@ -13,7 +13,36 @@ fn options_for(target: &TargetArgs, input: std::path::PathBuf, table: &str) -> R
     options.dataset = target.dataset.clone();
     options.bucket_url = target.bucket_url.clone();
     options.pipelines_dir = target.pipelines_dir.clone();
+    options.backend_options = backend_options_from_env();
     options
+}
+
+/// Backend settings from dlt-style environment variables: every
+/// `DESTINATION__FILESYSTEM__CREDENTIALS__<KEY>` as `<key>`, and the dict settings
+/// `DESTINATION__FILESYSTEM__KWARGS` / `__CLIENT_KWARGS` (JSON objects) as `kwargs.<key>` /
+/// `client_kwargs.<key>`. (Interim: the full config resolver replaces this.)
+fn backend_options_from_env() -> Options {
+    const CREDENTIALS: &str = "DESTINATION__FILESYSTEM__CREDENTIALS__";
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    for (key, value) in std::env::vars() {
+        if let Some(name) = key.strip_prefix(CREDENTIALS) {
+            pairs.push((name.to_ascii_lowercase(), value));
+        }
+    }
+    for dict in ["kwargs", "client_kwargs"] {
+        let var = format!("DESTINATION__FILESYSTEM__{}", dict.to_ascii_uppercase());
+        let Ok(text) = std::env::var(&var) else { continue };
+        if let Ok(serde_json::Value::Object(map)) = serde_json::from_str(&text) {
+            for (key, value) in map {
+                let value = match value {
+                    serde_json::Value::String(s) => s,
+                    other => other.to_string(),
+                };
+                pairs.push((format!("{dict}.{key}"), value));
+            }
+        }
+    }
+    Options::new(pairs)
 }
 
 /// `stowage run INPUT --table T`.
