@@ -31,7 +31,9 @@ fn backend_options_from_env() -> Options {
     }
     for dict in ["kwargs", "client_kwargs"] {
         let var = format!("DESTINATION__FILESYSTEM__{}", dict.to_ascii_uppercase());
-        let Ok(text) = std::env::var(&var) else { continue };
+        let Ok(text) = std::env::var(&var) else {
+            continue;
+        };
         if let Ok(serde_json::Value::Object(map)) = serde_json::from_str(&text) {
             for (key, value) in map {
                 let value = match value {

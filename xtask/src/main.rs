@@ -7,12 +7,14 @@
 //! cargo xtask test-all [--skip S]   build, fixtures, vendor example, tests, deps, clippy, fmt
 //! cargo xtask run -- ARGS           build, then run target/debug/stowage ARGS
 //! cargo xtask servers start|stop|env  the real test servers on 127.0.0.1
+//! cargo xtask python                 the tests' Python venv (dlt, pyarrow, DuckDB); prints its python
 //! ```
 //! Cargo is run as `$CARGO` (or `cargo`); the target dir is `$CARGO_TARGET_DIR` or `target/`.
 
 mod build;
 mod deps;
 mod fixtures;
+mod pyenv;
 mod servers;
 mod test_all;
 mod util;
@@ -30,8 +32,10 @@ commands:
   deps                  fail if the host's dependency tree has a denied crate
   fixtures              build the ABI fixtures into target/abi-fixtures/
   test-all [--skip S]   servers, build, fixtures, vendor example, cargo test, deps, clippy, fmt
-                        (steps: servers-install build fixtures vendor servers test deps
-                        clippy fmt)
+                        (steps: servers-install python-install build fixtures vendor
+                        servers python test deps clippy fmt)
+  python                create (if needed) the tests' Python venv with dlt 1.31, pyarrow
+                        and DuckDB under <target>/py-venv; prints its interpreter
   servers start|stop|env
                         install and start (or stop) the test servers on 127.0.0.1, or print
                         their settings as shell exports (dir: $STOWAGE_SERVERS_DIR or
@@ -73,6 +77,11 @@ fn dispatch(args: &[String]) -> Result<ExitCode> {
         "test-all" => test_all::run(&root, &target, &skip_list(rest)?)?,
         "run" => return run(&root, &target, rest),
         "servers" => servers::command(&root, rest)?,
+        "python" => {
+            flags(rest, &[])?;
+            let child = pyenv::spawn_install(&root, &target)?;
+            println!("{}", pyenv::wait(child, &target)?.display());
+        }
         "help" | "-h" | "--help" => print!("{USAGE}"),
         other => return Err(format!("unknown command `{other}`\n\n{USAGE}")),
     }

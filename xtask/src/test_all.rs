@@ -12,7 +12,7 @@ use std::process::Child;
 use std::time::Instant;
 
 use crate::util::{self, Result};
-use crate::{build, deps, fixtures, servers};
+use crate::{build, deps, fixtures, pyenv, servers};
 
 /// State shared by the steps.
 struct Ctx {
@@ -22,6 +22,8 @@ struct Ctx {
     test_env: Vec<(String, OsString)>,
     /// The server start script, running in the background while the build steps run.
     servers_starting: Option<Child>,
+    /// The Python venv being created in the background (`None` when up to date).
+    python_installing: Option<Child>,
     /// Tests run so far (for the closing `N passed, N failed` line).
     tests: util::TestCounts,
     /// Undo actions (stop servers, …), run in reverse order at the end.
@@ -44,6 +46,11 @@ fn steps() -> Vec<Step> {
             run: step_servers_install,
         },
         Step {
+            name: "python-install",
+            needs: &[],
+            run: step_python_install,
+        },
+        Step {
             name: "build",
             needs: &[],
             run: step_build,
@@ -64,8 +71,13 @@ fn steps() -> Vec<Step> {
             run: step_servers,
         },
         Step {
+            name: "python",
+            needs: &["python-install"],
+            run: step_python,
+        },
+        Step {
             name: "test",
-            needs: &["build", "fixtures", "vendor", "servers"],
+            needs: &["build", "fixtures", "vendor", "servers", "python"],
             run: step_test,
         },
         Step {
@@ -107,6 +119,19 @@ fn step_servers(ctx: &mut Ctx) -> Result<()> {
         .ok_or("the servers were not started")?;
     let env = servers::wait_started(child, &servers::dir())?;
     ctx.test_env.extend(env);
+    Ok(())
+}
+
+/// Starts creating the tests' Python venv (dlt, pyarrow, DuckDB) in the background.
+fn step_python_install(ctx: &mut Ctx) -> Result<()> {
+    ctx.python_installing = pyenv::spawn_install(&ctx.root, &ctx.target)?;
+    Ok(())
+}
+
+/// Waits for the venv and hands its interpreter to the tests.
+fn step_python(ctx: &mut Ctx) -> Result<()> {
+    let python = pyenv::wait(ctx.python_installing.take(), &ctx.target)?;
+    push_env(ctx, pyenv::PYTHON_ENV, python);
     Ok(())
 }
 
@@ -198,6 +223,7 @@ pub fn run(root: &Path, target: &Path, skip: &[String]) -> Result<()> {
         target: target.to_path_buf(),
         test_env: Vec::new(),
         servers_starting: None,
+        python_installing: None,
         tests: util::TestCounts::default(),
         cleanups: Vec::new(),
     };
@@ -225,6 +251,9 @@ pub fn run(root: &Path, target: &Path, skip: &[String]) -> Result<()> {
             }
         };
         results.push((step.name, outcome, t.elapsed().as_secs_f64()));
+    }
+    if let Some(mut child) = ctx.python_installing.take() {
+        let _ = child.wait();
     }
     if let Some(mut child) = ctx.servers_starting.take() {
         // `servers` was skipped: let the script finish so the cleanup below stops everything.
