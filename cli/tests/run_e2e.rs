@@ -26,7 +26,15 @@ fn loads_100k_rows_with_dlt_names_and_marker_last() {
     assert!(out.status.success(), "stdout: {stdout}\nstderr: {stderr}");
 
     let files = files_under(&bucket.join("stowage_dataset"));
-    assert_eq!(files.len(), 3, "{files:?}");
+    // init, data, schema version, pipeline state, marker
+    assert_eq!(files.len(), 5, "{files:?}");
+    for folder in ["_dlt_version/stowage__", "_dlt_pipeline_state/stowage__"] {
+        assert_eq!(
+            files.iter().filter(|f| f.starts_with(folder)).count(),
+            1,
+            "{files:?}"
+        );
+    }
     assert_eq!(
         std::fs::read_to_string(bucket.join("stowage_dataset/init")).unwrap(),
         r#"{"initial_version":2,"current_version":2}"#

@@ -72,3 +72,27 @@ mod tests {
         assert!(!r.contains('='));
     }
 }
+
+/// The deterministic `_dlt_id` of a nested row: base64(shake_128("{parent}_{table}_{idx}")[..10])
+/// without padding (dlt's `get_nested_row_hash`).
+pub fn nested_row_id(parent_row_id: &str, table: &str, list_idx: usize) -> String {
+    use sha3::Shake128;
+    use sha3::digest::{ExtendableOutput, Update, XofReader};
+    let mut hasher = Shake128::default();
+    hasher.update(format!("{parent_row_id}_{table}_{list_idx}").as_bytes());
+    let mut digest = [0u8; 10];
+    hasher.finalize_xof().read(&mut digest);
+    base64::engine::general_purpose::STANDARD_NO_PAD.encode(digest)
+}
+
+#[cfg(test)]
+mod nested_id_tests {
+    #[test]
+    fn nested_row_id_matches_dlt() {
+        // spec §5.2: b8BhIcqNW+EUKQ_users__tags_0 → P97SxbxGJfhPDA
+        assert_eq!(
+            super::nested_row_id("b8BhIcqNW+EUKQ", "users__tags", 0),
+            "P97SxbxGJfhPDA"
+        );
+    }
+}

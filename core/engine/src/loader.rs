@@ -1,4 +1,5 @@
-//! Loading a normalized package to a bucket in dlt's order (spec §3.6): `init` → data files →
+//! Loading a normalized package to a bucket in dlt's order (spec §3.6): `init` → the schema
+//! version (if its hash is new) → data files → the pipeline state (if it changed) →
 //! `_dlt_loads` marker, last. Jobs move `new_jobs` → `started_jobs` → `completed_jobs`; a job
 //! found in `started_jobs` (a crash mid-upload) is uploaded again under the same remote name, so
 //! retries are idempotent.
@@ -10,8 +11,10 @@ use std::path::Path;
 use stowage_plugin_sdk::Backend;
 
 use crate::package::{JobFile, Package};
+use crate::schema::Schema;
+use crate::state::PipelineState;
 use crate::special_files::{ensure_init, write_marker};
-use crate::{Error, Result};
+use crate::{Error, Result, history};
 
 /// Where a package goes.
 #[derive(Debug, Clone)]
@@ -20,6 +23,8 @@ pub struct LoadTarget {
     pub dataset: String,
     /// Schema name (marker prefix).
     pub schema_name: String,
+    /// `max_state_files` (≤ 0 keeps every state file).
+    pub max_state_files: i64,
 }
 
 /// What a load wrote.
@@ -53,7 +58,9 @@ pub fn load_package(
     workdir: &Path,
 ) -> Result<LoadSummary> {
     let version = ensure_init(backend, &target.dataset)?;
-    let schema_hash = package_schema_hash(package)?;
+    let schema = package_schema(package)?;
+    let schema_hash = schema.version_hash().to_string();
+    history::store_schema_version(backend, &target.dataset, &schema)?;
     let mut summary = LoadSummary {
         load_id: package.load_id.clone(),
         ..Default::default()
@@ -68,6 +75,16 @@ pub fn load_package(
         package.move_job(&job, "started_jobs", "completed_jobs")?;
         summary.files.push(key);
     }
+    if let Some(state) = package_state(package)? {
+        history::store_state(
+            backend,
+            &target.dataset,
+            &state,
+            &package.load_id,
+            &schema_hash,
+            target.max_state_files,
+        )?;
+    }
     summary.marker = write_marker(
         backend,
         &target.dataset,
@@ -80,15 +97,27 @@ pub fn load_package(
     Ok(summary)
 }
 
-fn package_schema_hash(package: &Package) -> Result<String> {
-    let doc: serde_json::Value = serde_json::from_slice(&package.read_file("schema.json")?)
-        .map_err(|e| {
-            Error::invalid(format!(
-                "schema.json of package {} is corrupt: {e}",
-                package.load_id
-            ))
-        })?;
-    Ok(doc["version_hash"].as_str().unwrap_or_default().to_string())
+fn package_json(package: &Package, name: &str) -> Result<serde_json::Value> {
+    serde_json::from_slice(&package.read_file(name)?).map_err(|e| {
+        Error::invalid(format!(
+            "{name} of package {} is corrupt: {e}",
+            package.load_id
+        ))
+    })
+}
+
+fn package_schema(package: &Package) -> Result<Schema> {
+    Schema::from_json(package_json(package, "schema.json")?)
+        .map_err(|e| e.while_doing(format!("reading the schema of package {}", package.load_id)))
+}
+
+/// The pipeline state the package carries (only when it changed).
+fn package_state(package: &Package) -> Result<Option<PipelineState>> {
+    let doc = package_json(package, "load_package_state.json")?;
+    doc.get("pipeline_state")
+        .cloned()
+        .map(PipelineState::from_json)
+        .transpose()
 }
 
 /// Streams a local file to `key` in 1 MiB chunks.

@@ -1,6 +1,98 @@
-//! dlt's default `snake_case` naming convention (spec §5.1) for tables and columns.
+//! dlt's default `snake_case` naming convention (spec §5.1) for tables and columns, with
+//! `max_identifier_length` shortening (a shake_128 tag in the middle).
+
+use base64::Engine;
+use sha3::Shake128;
+use sha3::digest::{ExtendableOutput, Update, XofReader};
 
 use crate::{Error, Result};
+
+/// Separator of nested names (`parent__child`).
+pub const PATH_SEPARATOR: &str = "__";
+
+/// The snake_case convention with an optional maximum identifier length.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Naming {
+    /// `max_identifier_length` (`None`: no shortening; the filesystem destination's default).
+    pub max_length: Option<usize>,
+}
+
+impl Naming {
+    /// Naming with identifiers shortened to `max_length`.
+    pub fn with_max_length(max_length: Option<usize>) -> Self {
+        Naming { max_length }
+    }
+
+    /// One identifier, normalized and shortened (tag from the original identifier).
+    pub fn identifier(&self, identifier: &str) -> Result<String> {
+        let normalized = normalize_identifier(identifier)?;
+        Ok(self.shorten(normalized, identifier.trim()))
+    }
+
+    /// A `__` path: each part normalized, re-joined and shortened as a whole (dlt's
+    /// `normalize_path`; also `normalize_tables_path`).
+    pub fn path(&self, path: &str) -> Result<String> {
+        let parts = path
+            .split(PATH_SEPARATOR)
+            .filter(|p| !p.trim().is_empty())
+            .map(|p| self.identifier(p))
+            .collect::<Result<Vec<String>>>()?;
+        if parts.is_empty() {
+            return Err(Error::invalid(format!(
+                "name {path:?} is empty after normalization"
+            )));
+        }
+        Ok(self.shorten(parts.join(PATH_SEPARATOR), path))
+    }
+
+    /// Joins already normalized fragments and shortens the result (dlt's `shorten_fragments`).
+    pub fn fragments(&self, fragments: &[&str]) -> String {
+        let joined = fragments
+            .iter()
+            .filter(|f| !f.trim().is_empty())
+            .copied()
+            .collect::<Vec<&str>>()
+            .join(PATH_SEPARATOR);
+        self.shorten(joined.clone(), &joined)
+    }
+
+    fn shorten(&self, normalized: String, original: &str) -> String {
+        match self.max_length {
+            Some(max) if normalized.chars().count() > max => trim_and_tag(&normalized, original, max),
+            _ => normalized,
+        }
+    }
+}
+
+/// Length of the shortening tag in bytes of shake_128 output (collision probability 0.001).
+const TAG_BYTES: usize = 4;
+
+/// base64(shake_128(original)[..4]) without `=`, `/`→`a`, `+`→`b`, lowercased.
+fn shortening_tag(original: &str) -> String {
+    let mut hasher = Shake128::default();
+    hasher.update(original.as_bytes());
+    let mut digest = [0u8; TAG_BYTES];
+    hasher.finalize_xof().read(&mut digest);
+    base64::engine::general_purpose::STANDARD
+        .encode(digest)
+        .trim_end_matches('=')
+        .replace('/', "a")
+        .replace('+', "b")
+        .to_lowercase()
+}
+
+/// First `ceil((max-tag)/2)` chars + tag + last `floor((max-tag)/2)` chars.
+fn trim_and_tag(normalized: &str, original: &str, max: usize) -> String {
+    let tag = shortening_tag(original);
+    let chars: Vec<char> = normalized.chars().collect();
+    let remaining = max.saturating_sub(tag.len());
+    let head = remaining / 2 + remaining % 2;
+    let tail = remaining / 2;
+    let mut out: String = chars[..head].iter().collect();
+    out.push_str(&tag);
+    out.extend(chars[chars.len() - tail..].iter());
+    out
+}
 
 /// Normalizes one identifier (`Weird Name!` → `weird_namex`, `HTTPServer` → `http_server`).
 pub fn normalize_identifier(identifier: &str) -> Result<String> {
@@ -156,6 +248,23 @@ mod tests {
                 "input {input:?}"
             );
         }
+    }
+
+    #[test]
+    fn shortening_matches_dlt() {
+        // spec §5.1, observed with max_identifier_length=20
+        let naming = Naming::with_max_length(Some(20));
+        assert_eq!(
+            naming.path("a_rather_long_table_name_here").unwrap(),
+            "a_rathe43y5ngme_here"
+        );
+        let child = naming.identifier("children_with_long_names").unwrap();
+        assert_eq!(child, "childresthwaqg_names");
+        assert_eq!(
+            naming.fragments(&["a_rathe43y5ngme_here", &child]),
+            "a_rathesgjbaqg_names"
+        );
+        assert_eq!(Naming::default().path("Some Table").unwrap(), "some_table");
     }
 
     #[test]

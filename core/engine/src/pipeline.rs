@@ -1,22 +1,23 @@
 //! A whole run: finish pending packages, normalize the input into a new load package, load it.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use serde_json::json;
 use stowage_plugin_sdk::{Backend, Options};
 
 use crate::bucket_url::{DEFAULT_BUCKET, absolutize};
 use crate::input::NdjsonReader;
 use crate::job_writer::TableFiles;
 use crate::loader::{LoadSummary, LoadTarget, load_package};
-use crate::naming::{normalize_identifier, normalize_path};
-use crate::normalize::TableNormalizer;
-use crate::package::Package;
+use crate::naming::{Naming, normalize_identifier};
+use crate::normalize::{NormalizeOptions, RelationalNormalizer};
+use crate::package::{Package, write_atomic};
 use crate::plugins::Registry;
-use crate::schema::StoredSchema;
+use crate::schema::{DltType, Schema};
 use crate::special_files::iso_utc;
-use crate::{Error, Result, ids};
+use crate::state::PipelineState;
+use crate::{Error, Result, history, ids};
 
 /// The default pipeline name.
 pub const DEFAULT_PIPELINE: &str = "stowage";
@@ -44,6 +45,14 @@ pub struct RunOptions {
     pub pipelines_dir: Option<PathBuf>,
     /// Rows per batch handed to the format (dlt's `buffer_max_items`).
     pub buffer_max_items: usize,
+    /// `max_table_nesting` (default 1000): deeper structures stay `json` columns.
+    pub max_table_nesting: Option<u32>,
+    /// `max_identifier_length` (default none, as on the filesystem destination).
+    pub max_identifier_length: Option<usize>,
+    /// Type hints for root-table columns (`json` columns are not flattened).
+    pub column_hints: Vec<(String, DltType)>,
+    /// `max_state_files` (default 100; ≤ 0 keeps every state file).
+    pub max_state_files: i64,
 }
 
 impl RunOptions {
@@ -60,6 +69,10 @@ impl RunOptions {
             backend_options: Options::default(),
             pipelines_dir: None,
             buffer_max_items: 5000,
+            max_table_nesting: None,
+            max_identifier_length: None,
+            column_hints: Vec::new(),
+            max_state_files: history::DEFAULT_MAX_STATE_FILES,
         }
     }
 }
@@ -137,25 +150,34 @@ fn resolve_names(options: &RunOptions) -> Result<Names> {
 /// Runs the pipeline: pending packages first, then normalize `options.input` and load it.
 pub fn run(registry: &Registry, options: &RunOptions) -> Result<RunSummary> {
     let names = resolve_names(options)?;
-    let table = normalize_path(&options.table).map_err(|e| e.while_doing("table name"))?;
+    let table = Naming::with_max_length(options.max_identifier_length)
+        .path(&options.table)
+        .map_err(|e| e.while_doing("table name"))?;
     let backend = registry.open_backend(&names.bucket_url, &options.backend_options)?;
     let format = registry.open_format(&options.format, &options.format_options)?;
     let target = LoadTarget {
         dataset: names.dataset.clone(),
         schema_name: names.schema_name.clone(),
+        max_state_files: options.max_state_files,
     };
     let finished_pending = load_all_pending(backend.as_ref(), &target, &names.workdir)?;
     let last = finished_pending.last().map(|s| s.load_id.clone());
     let load_id = ids::new_load_id(last.as_deref());
+    let (schema, state) = starting_point(backend.as_ref(), options, &names)?;
     let mut package = Package::create(&names.workdir, &load_id)?;
-    let rows = match normalize_into(&package, options, &table, &names, format) {
-        Ok(rows) => rows,
-        Err(e) => {
-            let _ = package.discard();
-            return Err(e);
-        }
-    };
+    let (rows, schema, state) =
+        match normalize_into(&package, options, &names, format, schema, state) {
+            Ok(done) => done,
+            Err(e) => {
+                let _ = package.discard();
+                return Err(e);
+            }
+        };
     package.move_to(&names.workdir, "normalized")?;
+    LocalStore {
+        workdir: names.workdir.clone(),
+    }
+    .save(&schema, &state)?;
     let load = load_package(backend.as_ref(), &target, &mut package, &names.workdir)?;
     Ok(RunSummary {
         load_id,
@@ -176,6 +198,7 @@ pub fn load_pending(registry: &Registry, options: &RunOptions) -> Result<Vec<Loa
     let target = LoadTarget {
         dataset: names.dataset,
         schema_name: names.schema_name,
+        max_state_files: options.max_state_files,
     };
     load_all_pending(backend.as_ref(), &target, &names.workdir)
 }
@@ -194,41 +217,185 @@ fn load_all_pending(
     Ok(done)
 }
 
-/// Reads the input, writes job files and the package's schema/state; returns the row count.
+/// The pipeline's stored schema and state in its working dir (dlt's `schemas/` and
+/// `state.json`).
+struct LocalStore {
+    workdir: PathBuf,
+}
+
+impl LocalStore {
+    fn schema_path(&self, name: &str) -> PathBuf {
+        self.workdir.join("schemas").join(format!("{name}.schema.json"))
+    }
+
+    fn state_path(&self) -> PathBuf {
+        self.workdir.join("state.json")
+    }
+
+    fn read_json(path: &Path) -> Result<Option<serde_json::Value>> {
+        match std::fs::read(path) {
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| Error::invalid(format!("{} is corrupt: {e}", path.display()))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::from_io(&e, format!("reading {}", path.display()))),
+        }
+    }
+
+    fn schema(&self, name: &str) -> Result<Option<Schema>> {
+        Self::read_json(&self.schema_path(name))?
+            .map(Schema::from_json)
+            .transpose()
+    }
+
+    fn state(&self) -> Result<Option<PipelineState>> {
+        Self::read_json(&self.state_path())?
+            .map(PipelineState::from_json)
+            .transpose()
+    }
+
+    fn save(&self, schema: &Schema, state: &PipelineState) -> Result<()> {
+        let schema_path = self.schema_path(schema.name());
+        if let Some(dir) = schema_path.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Error::from_io(&e, format!("creating {}", dir.display())))?;
+        }
+        write_atomic(&schema_path, schema.to_json().to_string().as_bytes())?;
+        write_atomic(&self.state_path(), state.to_json().to_string().as_bytes())
+    }
+}
+
+/// The schema and state a run starts from: the working dir's, else the newest on the bucket
+/// (what dlt does on a new machine), else new ones.
+fn starting_point(
+    backend: &dyn Backend,
+    options: &RunOptions,
+    names: &Names,
+) -> Result<(Schema, PipelineState)> {
+    let store = LocalStore {
+        workdir: names.workdir.clone(),
+    };
+    let mut state = match store.state()? {
+        Some(state) => state,
+        None => history::newest_state(backend, &names.dataset, &options.pipeline)?
+            .unwrap_or_else(|| {
+                PipelineState::new(&options.pipeline, &names.dataset, &names.schema_name)
+            }),
+    };
+    let schema = match store.schema(&names.schema_name)? {
+        Some(schema) => schema,
+        None => history::newest_schema(backend, &names.dataset, &names.schema_name)?
+            .unwrap_or_else(|| Schema::new(&names.schema_name)),
+    };
+    state.set("dataset_name", serde_json::json!(names.dataset));
+    state.add_schema(&names.schema_name);
+    Ok((schema, state))
+}
+
+/// Restores the newest state and schema of `options.pipeline` from the bucket into an empty
+/// working dir (dlt's `sync_destination` on a new machine). Returns the schema name restored.
+pub fn sync(registry: &Registry, options: &RunOptions) -> Result<String> {
+    let names = resolve_names(options)?;
+    let backend = registry.open_backend(&names.bucket_url, &options.backend_options)?;
+    let state = history::newest_state(backend.as_ref(), &names.dataset, &options.pipeline)?
+        .ok_or_else(|| {
+            Error::not_found(format!(
+                "no state of pipeline `{}` in {}/{}/{}",
+                options.pipeline,
+                names.bucket_url.trim_end_matches('/'),
+                names.dataset,
+                history::STATE_FOLDER
+            ))
+        })?;
+    let schema_name = state
+        .get_str("default_schema_name")
+        .unwrap_or(&names.schema_name)
+        .to_string();
+    let schema = history::newest_schema(backend.as_ref(), &names.dataset, &schema_name)?
+        .ok_or_else(|| {
+            Error::not_found(format!(
+                "no schema `{schema_name}` in {}/{}",
+                names.dataset,
+                history::VERSION_FOLDER
+            ))
+        })?;
+    let store = LocalStore {
+        workdir: names.workdir.clone(),
+    };
+    store.save(&schema, &state)?;
+    Ok(schema_name)
+}
+
+/// Reads the input, writes job files, the package's schema and (if changed) state; returns the
+/// row count of the root table and the evolved schema and state.
 fn normalize_into(
     package: &Package,
     options: &RunOptions,
-    table: &str,
     names: &Names,
     format: Arc<stowage_plugin_sdk::ffi::client::ForeignFormat>,
-) -> Result<u64> {
+    schema: Schema,
+    mut state: PipelineState,
+) -> Result<(u64, Schema, PipelineState)> {
     let mut reader = NdjsonReader::open(&options.input)?;
-    let mut normalizer = TableNormalizer::new(table, &package.load_id);
-    let mut files = TableFiles::new(table, format, package.state_dir("new_jobs"));
-    let mut rows = 0u64;
+    let mut settings = NormalizeOptions::new(&options.table, &package.load_id);
+    settings.naming = Naming::with_max_length(options.max_identifier_length);
+    if let Some(nesting) = options.max_table_nesting {
+        settings.max_nesting = nesting;
+    }
+    settings.column_hints = options.column_hints.clone();
+    let mut normalizer = RelationalNormalizer::new(schema, &settings)?;
+    let mut files: HashMap<String, TableFiles> = HashMap::new();
     let buffer = options.buffer_max_items.max(1);
+    let mut since_check = 0usize;
     while let Some(record) = reader.next_record()? {
-        normalizer.push(&record)?;
-        rows += 1;
-        if normalizer.buffered_rows() >= buffer {
-            files.write(normalizer.flush()?.expect("rows are buffered"))?;
+        normalizer.push(record)?;
+        since_check += 1;
+        if since_check >= CHECK_EVERY {
+            since_check = 0;
+            write_batches(&mut normalizer, buffer, &mut files, &format, package)?;
         }
     }
-    if let Some(batch) = normalizer.flush()? {
-        files.write(batch)?;
+    write_batches(&mut normalizer, 0, &mut files, &format, package)?;
+    for (_, table_files) in files {
+        table_files.finish()?;
     }
-    files.finish()?;
-    let schema = StoredSchema {
-        name: names.schema_name.clone(),
-        tables: vec![(table.to_string(), normalizer.columns().to_vec())],
-    };
+    let root = normalizer.root_table().to_string();
+    let rows = normalizer
+        .row_counts()
+        .into_iter()
+        .find(|(t, _)| *t == root)
+        .map_or(0, |(_, n)| n);
+    let mut schema = normalizer.into_schema();
+    schema.bump_version();
     package.write_file("schema.json", schema.to_json().to_string().as_bytes())?;
-    let state = json!({
+    let mut package_state = serde_json::json!({
         "_state_version": 1,
         "_state_engine_version": 1,
         "created_at": iso_utc(chrono::Utc::now()),
-        "pipeline_state": {"pipeline_name": options.pipeline, "dataset_name": names.dataset},
     });
-    package.write_file("load_package_state.json", state.to_string().as_bytes())?;
-    Ok(rows)
+    if state.bump_version() {
+        package_state["pipeline_state"] = state.without_local();
+    }
+    package.write_file("load_package_state.json", package_state.to_string().as_bytes())?;
+    let _ = names;
+    Ok((rows, schema, state))
+}
+
+/// Records between checks of the table buffers.
+const CHECK_EVERY: usize = 256;
+
+fn write_batches(
+    normalizer: &mut RelationalNormalizer,
+    min_rows: usize,
+    files: &mut HashMap<String, TableFiles>,
+    format: &Arc<stowage_plugin_sdk::ffi::client::ForeignFormat>,
+    package: &Package,
+) -> Result<()> {
+    for (table, batch) in normalizer.take_batches(min_rows)? {
+        let table_files = files.entry(table.clone()).or_insert_with(|| {
+            TableFiles::new(&table, format.clone(), package.state_dir("new_jobs"))
+        });
+        table_files.write(batch)?;
+    }
+    Ok(())
 }

@@ -4,12 +4,14 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
+
+use super::Record;
 
 use crate::{Error, Result};
 
-/// One input record (a JSON object).
-pub type Record = Map<String, Value>;
+
+
 
 /// Streams records from an NDJSON file or stdin (`-`).
 pub struct NdjsonReader {
