@@ -2,11 +2,36 @@
 //! nested tables `parent__child` (scalars wrapped as `value`, lists of lists through `…__list`),
 //! structures at the nesting limit or in `json` columns stay whole.
 
+use std::collections::HashMap;
+
 use serde_json::{Map, Value};
 
 use crate::Result;
 use crate::naming::Naming;
 use crate::schema::{DltType, Schema};
+
+/// Memoized key normalization (input keys repeat on every record).
+#[derive(Debug, Default)]
+pub struct NameCache {
+    paths: HashMap<String, String>,
+}
+
+impl NameCache {
+    /// Cap on remembered keys, so adversarial inputs with unique keys cannot grow memory.
+    const MAX_ENTRIES: usize = 100_000;
+
+    /// `naming.path(key)`, memoized.
+    pub fn path(&mut self, naming: &Naming, key: &str) -> Result<String> {
+        if let Some(hit) = self.paths.get(key) {
+            return Ok(hit.clone());
+        }
+        let normalized = naming.path(key)?;
+        if self.paths.len() < Self::MAX_ENTRIES {
+            self.paths.insert(key.to_string(), normalized.clone());
+        }
+        Ok(normalized)
+    }
+}
 
 /// Key used for empty or blank keys.
 const EMPTY_KEY: &str = "_empty";
@@ -24,6 +49,7 @@ pub struct Flattened {
 pub fn flatten(
     schema: &Schema,
     naming: &Naming,
+    names: &mut NameCache,
     table: &str,
     dict: Map<String, Value>,
     levels: i64,
@@ -38,7 +64,7 @@ pub fn flatten(
             let norm_key = if key.trim().is_empty() {
                 EMPTY_KEY.to_string()
             } else {
-                naming.path(&key)?
+                names.path(naming, &key)?
             };
             let nested_name = if path.is_empty() {
                 norm_key.clone()
@@ -55,7 +81,7 @@ pub fn flatten(
                 }
                 Value::Array(items) if !kept_whole(schema, table, &nested_name, level) => {
                     let mut list_path = path.clone();
-                    list_path.push(naming.path(&key)?);
+                    list_path.push(names.path(naming, &key)?);
                     out.lists.push((list_path, items));
                 }
                 other => out.row.push((nested_name, other)),

@@ -74,6 +74,9 @@ pub struct RelationalNormalizer {
     load_id: String,
     max_nesting: i64,
     buffers: HashMap<String, TableBuffer>,
+    names: flatten::NameCache,
+    /// Known column types per table (a cache of the schema's).
+    column_types: HashMap<String, HashMap<String, DltType>>,
     /// Tables in the order they first received rows.
     table_order: Vec<String>,
     rows: HashMap<String, u64>,
@@ -113,6 +116,8 @@ impl RelationalNormalizer {
             load_id: options.load_id.clone(),
             max_nesting: i64::from(options.max_nesting),
             buffers: HashMap::new(),
+            names: flatten::NameCache::default(),
+            column_types: HashMap::new(),
             table_order: Vec::new(),
             rows: HashMap::new(),
         })
@@ -159,7 +164,14 @@ impl RelationalNormalizer {
         list_idx: Option<usize>,
         levels: i64,
     ) -> Result<()> {
-        let flat = flatten::flatten(&self.schema, &self.naming, table, dict, levels)?;
+        let flat = flatten::flatten(
+            &self.schema,
+            &self.naming,
+            &mut self.names,
+            table,
+            dict,
+            levels,
+        )?;
         let mut row = flat.row;
         let row_id = match parent {
             None => {
@@ -262,13 +274,7 @@ impl RelationalNormalizer {
         value: &Value,
         is_variant: bool,
     ) -> Result<(String, DltType, Cell)> {
-        let existing = self
-            .schema
-            .column_json(table, column)
-            .and_then(|c| c.get("data_type"))
-            .and_then(Value::as_str)
-            .map(DltType::parse)
-            .transpose()?;
+        let existing = self.column_type(table, column)?;
         let data_type = match existing {
             Some(t) => t,
             None => self.infer_column_type(column, value, is_variant),
@@ -287,6 +293,27 @@ impl RelationalNormalizer {
             .naming
             .fragments(&[column, &format!("v_{}", py_type.name())]);
         self.fit_value(table, &variant, value, true)
+    }
+
+    /// The type of an existing complete column (cached; the schema is the source of truth).
+    fn column_type(&mut self, table: &str, column: &str) -> Result<Option<DltType>> {
+        if let Some(t) = self.column_types.get(table).and_then(|c| c.get(column)) {
+            return Ok(Some(*t));
+        }
+        let found = self
+            .schema
+            .column_json(table, column)
+            .and_then(|c| c.get("data_type"))
+            .and_then(Value::as_str)
+            .map(DltType::parse)
+            .transpose()?;
+        if let Some(t) = found {
+            self.column_types
+                .entry(table.to_string())
+                .or_default()
+                .insert(column.to_string(), t);
+        }
+        Ok(found)
     }
 
     fn infer_column_type(&self, column: &str, value: &Value, is_variant: bool) -> DltType {
