@@ -7,7 +7,7 @@ use std::sync::Arc;
 use stowage_plugin_sdk::{Backend, Options};
 
 use crate::bucket_url::{DEFAULT_BUCKET, absolutize};
-use crate::input::NdjsonReader;
+use crate::input::{InputFormat, RecordSource};
 use crate::job_writer::TableFiles;
 use crate::loader::{LoadSummary, LoadTarget, load_package};
 use crate::naming::{Naming, normalize_identifier};
@@ -25,7 +25,7 @@ pub const DEFAULT_PIPELINE: &str = "stowage";
 /// Settings of one run (already resolved from flags and config).
 #[derive(Debug, Clone)]
 pub struct RunOptions {
-    /// NDJSON input file (`-` for stdin).
+    /// Input file: NDJSON, JSON, CSV or Parquet (`-` for stdin).
     pub input: PathBuf,
     /// Table name (normalized before use).
     pub table: String,
@@ -53,6 +53,8 @@ pub struct RunOptions {
     pub column_hints: Vec<(String, DltType)>,
     /// `max_state_files` (default 100; ≤ 0 keeps every state file).
     pub max_state_files: i64,
+    /// How to read `input` (`Auto`: by extension; stdin is NDJSON).
+    pub input_format: InputFormat,
 }
 
 impl RunOptions {
@@ -73,6 +75,7 @@ impl RunOptions {
             max_identifier_length: None,
             column_hints: Vec::new(),
             max_state_files: history::DEFAULT_MAX_STATE_FILES,
+            input_format: InputFormat::Auto,
         }
     }
 }
@@ -155,6 +158,8 @@ pub fn run(registry: &Registry, options: &RunOptions) -> Result<RunSummary> {
         .map_err(|e| e.while_doing("table name"))?;
     let backend = registry.open_backend(&names.bucket_url, &options.backend_options)?;
     let format = registry.open_format(&options.format, &options.format_options)?;
+    // Opened before anything else happens, so a bad input fails with nothing created.
+    let reader = crate::input::open(&options.input, options.input_format, registry)?;
     let target = LoadTarget {
         dataset: names.dataset.clone(),
         schema_name: names.schema_name.clone(),
@@ -166,7 +171,7 @@ pub fn run(registry: &Registry, options: &RunOptions) -> Result<RunSummary> {
     let (schema, state) = starting_point(backend.as_ref(), options, &names)?;
     let mut package = Package::create(&names.workdir, &load_id)?;
     let (rows, schema, state) =
-        match normalize_into(&package, options, &names, format, schema, state) {
+        match normalize_into(&package, options, reader, format, schema, state) {
             Ok(done) => done,
             Err(e) => {
                 let _ = package.discard();
@@ -225,7 +230,9 @@ struct LocalStore {
 
 impl LocalStore {
     fn schema_path(&self, name: &str) -> PathBuf {
-        self.workdir.join("schemas").join(format!("{name}.schema.json"))
+        self.workdir
+            .join("schemas")
+            .join(format!("{name}.schema.json"))
     }
 
     fn state_path(&self) -> PathBuf {
@@ -277,10 +284,9 @@ fn starting_point(
     };
     let mut state = match store.state()? {
         Some(state) => state,
-        None => history::newest_state(backend, &names.dataset, &options.pipeline)?
-            .unwrap_or_else(|| {
-                PipelineState::new(&options.pipeline, &names.dataset, &names.schema_name)
-            }),
+        None => history::newest_state(backend, &names.dataset, &options.pipeline)?.unwrap_or_else(
+            || PipelineState::new(&options.pipeline, &names.dataset, &names.schema_name),
+        ),
     };
     let schema = match store.schema(&names.schema_name)? {
         Some(schema) => schema,
@@ -331,12 +337,11 @@ pub fn sync(registry: &Registry, options: &RunOptions) -> Result<String> {
 fn normalize_into(
     package: &Package,
     options: &RunOptions,
-    names: &Names,
+    mut reader: Box<dyn RecordSource>,
     format: Arc<stowage_plugin_sdk::ffi::client::ForeignFormat>,
     schema: Schema,
     mut state: PipelineState,
 ) -> Result<(u64, Schema, PipelineState)> {
-    let mut reader = NdjsonReader::open(&options.input)?;
     let mut settings = NormalizeOptions::new(&options.table, &package.load_id);
     settings.naming = Naming::with_max_length(options.max_identifier_length);
     if let Some(nesting) = options.max_table_nesting {
@@ -376,8 +381,10 @@ fn normalize_into(
     if state.bump_version() {
         package_state["pipeline_state"] = state.without_local();
     }
-    package.write_file("load_package_state.json", package_state.to_string().as_bytes())?;
-    let _ = names;
+    package.write_file(
+        "load_package_state.json",
+        package_state.to_string().as_bytes(),
+    )?;
     Ok((rows, schema, state))
 }
 

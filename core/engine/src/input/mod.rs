@@ -3,9 +3,23 @@
 //! Every reader yields [`Record`]s (JSON objects with keys in input order) through
 //! [`RecordSource`]; errors name the file and the line (or row / row group) at fault.
 
+mod arrow_records;
+mod arrow_values;
+mod csv;
+mod diag;
+mod file_object;
+mod json_array;
 mod ndjson;
+mod open;
+mod parquet;
 
+pub use arrow_records::ArrowRecords;
+pub use csv::CsvReader;
+pub use file_object::FileObjectReader;
+pub use json_array::JsonArrayReader;
 pub use ndjson::NdjsonReader;
+pub use open::{ACCEPTED_EXTENSIONS, InputFormat, open};
+pub use parquet::PARQUET_FORMAT;
 
 use serde_json::{Map, Value};
 

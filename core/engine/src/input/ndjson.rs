@@ -10,9 +10,6 @@ use super::Record;
 
 use crate::{Error, Result};
 
-
-
-
 /// Streams records from an NDJSON file or stdin (`-`).
 pub struct NdjsonReader {
     lines: BufReader<Box<dyn Read + Send>>,

@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use arrow_array::builder::{
-    BinaryBuilder, BooleanBuilder, Date32Builder, Decimal128Builder, Float64Builder,
-    Int64Builder, StringBuilder, Time64MicrosecondBuilder, TimestampMicrosecondBuilder,
+    BinaryBuilder, BooleanBuilder, Date32Builder, Decimal128Builder, Float64Builder, Int64Builder,
+    StringBuilder, Time64MicrosecondBuilder, TimestampMicrosecondBuilder,
 };
 use arrow_array::{ArrayRef, RecordBatch, new_null_array};
 use arrow_schema::{Field, Schema as ArrowSchema};
@@ -41,9 +41,9 @@ impl ColumnBuilder {
             DltType::Bigint => ColumnBuilder::Int(Int64Builder::new()),
             DltType::Double => ColumnBuilder::Double(Float64Builder::new()),
             DltType::Text | DltType::Json => ColumnBuilder::Text(StringBuilder::new()),
-            DltType::Timestamp => ColumnBuilder::Timestamp(
-                TimestampMicrosecondBuilder::new().with_timezone(UTC),
-            ),
+            DltType::Timestamp => {
+                ColumnBuilder::Timestamp(TimestampMicrosecondBuilder::new().with_timezone(UTC))
+            }
             DltType::Date => ColumnBuilder::Date(Date32Builder::new()),
             DltType::Time => ColumnBuilder::Time(Time64MicrosecondBuilder::new()),
             DltType::Decimal => ColumnBuilder::Decimal(

@@ -60,7 +60,9 @@ pub fn coerce(to: DltType, value: &Value) -> Option<Cell> {
         (DltType::Json, Value::String(s)) => serde_json::from_str::<Value>(s)
             .ok()
             .map(|parsed| Cell::Text(parsed.to_string())),
-        (DltType::Json, v @ (Value::Array(_) | Value::Object(_))) => Some(Cell::Text(v.to_string())),
+        (DltType::Json, v @ (Value::Array(_) | Value::Object(_))) => {
+            Some(Cell::Text(v.to_string()))
+        }
         (DltType::Bool, v) => to_bool(v).map(Cell::Bool),
         (DltType::Bigint, v) => to_bigint(v).map(Cell::Int),
         (DltType::Double, v) => to_double(v).map(Cell::Double),
@@ -178,7 +180,11 @@ fn parse_decimal(text: &str) -> Option<i128> {
         .chain(std::iter::repeat('0'))
         .take(DECIMAL_SCALE as usize)
         .collect();
-    let int: i128 = if int_part.is_empty() { 0 } else { int_part.parse().ok()? };
+    let int: i128 = if int_part.is_empty() {
+        0
+    } else {
+        int_part.parse().ok()?
+    };
     let scaled = int
         .checked_mul(10i128.pow(DECIMAL_SCALE))?
         .checked_add(frac.parse::<i128>().ok()?)?;
@@ -242,10 +248,8 @@ fn strip_py_underscores(t: &str) -> Option<String> {
     let mut out = String::with_capacity(t.len());
     for (i, &c) in b.iter().enumerate() {
         if c == b'_' {
-            let between = i > 0
-                && i + 1 < b.len()
-                && b[i - 1].is_ascii_digit()
-                && b[i + 1].is_ascii_digit();
+            let between =
+                i > 0 && i + 1 < b.len() && b[i - 1].is_ascii_digit() && b[i + 1].is_ascii_digit();
             if !between {
                 return None;
             }
@@ -270,7 +274,11 @@ pub fn py_float_repr(f: f64) -> String {
     let exp: i32 = exp.parse().expect("integer exponent");
     if (-4..16).contains(&exp) {
         let plain = format!("{f}");
-        if plain.contains('.') { plain } else { format!("{plain}.0") }
+        if plain.contains('.') {
+            plain
+        } else {
+            format!("{plain}.0")
+        }
     } else {
         let sign = if exp < 0 { '-' } else { '+' };
         format!("{mantissa}e{sign}{:02}", exp.abs())
@@ -284,10 +292,22 @@ mod tests {
 
     #[test]
     fn text_coercion_spells_values_like_python() {
-        assert_eq!(coerce(DltType::Text, &json!(5)), Some(Cell::Text("5".into())));
-        assert_eq!(coerce(DltType::Text, &json!(true)), Some(Cell::Text("True".into())));
-        assert_eq!(coerce(DltType::Text, &json!(1.5)), Some(Cell::Text("1.5".into())));
-        assert_eq!(coerce(DltType::Text, &json!({"a": [1]})), Some(Cell::Text(r#"{"a":[1]}"#.into())));
+        assert_eq!(
+            coerce(DltType::Text, &json!(5)),
+            Some(Cell::Text("5".into()))
+        );
+        assert_eq!(
+            coerce(DltType::Text, &json!(true)),
+            Some(Cell::Text("True".into()))
+        );
+        assert_eq!(
+            coerce(DltType::Text, &json!(1.5)),
+            Some(Cell::Text("1.5".into()))
+        );
+        assert_eq!(
+            coerce(DltType::Text, &json!({"a": [1]})),
+            Some(Cell::Text(r#"{"a":[1]}"#.into()))
+        );
         assert_eq!(py_float_repr(1e16), "1e+16");
         assert_eq!(py_float_repr(1e-5), "1e-05");
         assert_eq!(py_float_repr(0.0001), "0.0001");
@@ -297,14 +317,23 @@ mod tests {
 
     #[test]
     fn numeric_and_bool_coercions() {
-        assert_eq!(coerce(DltType::Bigint, &json!("  42 ")), Some(Cell::Int(42)));
-        assert_eq!(coerce(DltType::Bigint, &json!("1_000")), Some(Cell::Int(1000)));
+        assert_eq!(
+            coerce(DltType::Bigint, &json!("  42 ")),
+            Some(Cell::Int(42))
+        );
+        assert_eq!(
+            coerce(DltType::Bigint, &json!("1_000")),
+            Some(Cell::Int(1000))
+        );
         assert_eq!(coerce(DltType::Bigint, &json!("0x1f")), Some(Cell::Int(31)));
         assert_eq!(coerce(DltType::Bigint, &json!(2.0)), Some(Cell::Int(2)));
         assert_eq!(coerce(DltType::Bigint, &json!(2.5)), None);
         assert_eq!(coerce(DltType::Bigint, &json!("1.0")), None);
         assert_eq!(coerce(DltType::Bigint, &json!(true)), None);
-        assert_eq!(coerce(DltType::Double, &json!("1e3")), Some(Cell::Double(1000.0)));
+        assert_eq!(
+            coerce(DltType::Double, &json!("1e3")),
+            Some(Cell::Double(1000.0))
+        );
         assert_eq!(coerce(DltType::Double, &json!("abc")), None);
         assert_eq!(coerce(DltType::Double, &json!(3)), Some(Cell::Double(3.0)));
         assert_eq!(coerce(DltType::Bool, &json!("yes")), Some(Cell::Bool(true)));
@@ -314,16 +343,37 @@ mod tests {
 
     #[test]
     fn json_temporal_decimal_and_binary() {
-        assert_eq!(coerce(DltType::Json, &json!("[1, 2]")), Some(Cell::Text("[1,2]".into())));
+        assert_eq!(
+            coerce(DltType::Json, &json!("[1, 2]")),
+            Some(Cell::Text("[1,2]".into()))
+        );
         assert_eq!(coerce(DltType::Json, &json!("not json")), None);
         assert_eq!(coerce(DltType::Json, &json!(5)), None);
-        assert!(matches!(coerce(DltType::Timestamp, &json!("2024-01-02")), Some(Cell::Timestamp(_))));
-        assert_eq!(coerce(DltType::Timestamp, &json!(1)), Some(Cell::Timestamp(1_000_000)));
-        assert_eq!(coerce(DltType::Decimal, &json!("10.50")), Some(Cell::Decimal(10_500_000_000)));
+        assert!(matches!(
+            coerce(DltType::Timestamp, &json!("2024-01-02")),
+            Some(Cell::Timestamp(_))
+        ));
+        assert_eq!(
+            coerce(DltType::Timestamp, &json!(1)),
+            Some(Cell::Timestamp(1_000_000))
+        );
+        assert_eq!(
+            coerce(DltType::Decimal, &json!("10.50")),
+            Some(Cell::Decimal(10_500_000_000))
+        );
         assert_eq!(coerce(DltType::Decimal, &json!("0.0000000001")), None);
-        assert_eq!(coerce(DltType::Binary, &json!("0x0102")), Some(Cell::Binary(vec![1, 2])));
-        assert_eq!(coerce(DltType::Binary, &json!("AAFoaQ==")), Some(Cell::Binary(vec![0, 1, 104, 105])));
-        assert_eq!(infer_type(&json!("2024-01-02T03:04:05Z")), Some(DltType::Timestamp));
+        assert_eq!(
+            coerce(DltType::Binary, &json!("0x0102")),
+            Some(Cell::Binary(vec![1, 2]))
+        );
+        assert_eq!(
+            coerce(DltType::Binary, &json!("AAFoaQ==")),
+            Some(Cell::Binary(vec![0, 1, 104, 105]))
+        );
+        assert_eq!(
+            infer_type(&json!("2024-01-02T03:04:05Z")),
+            Some(DltType::Timestamp)
+        );
         assert_eq!(infer_type(&json!("2024-01-02")), Some(DltType::Text));
     }
 }

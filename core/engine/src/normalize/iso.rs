@@ -78,7 +78,10 @@ fn parse_clock(clock: &str) -> Option<i64> {
     let parts: Vec<&str> = if main.contains(':') {
         main.split(':').collect()
     } else if main.len() == 4 || main.len() == 6 {
-        (0..main.len()).step_by(2).map(|i| &main[i..i + 2]).collect()
+        (0..main.len())
+            .step_by(2)
+            .map(|i| &main[i..i + 2])
+            .collect()
     } else {
         return None;
     };
@@ -146,15 +149,27 @@ mod tests {
             "2024-01-02T03:04:05.1234567Z",
         ];
         let no = [
-            "2024", "2024-01", "2024-01-02", "12:30", "1", "abc", "2024-13-01T00:00:00",
-            "2024-01-02T24:00:00", "2024-01-02t03:04:05z", " 2024-01-02T03:04:05",
-            "2024-01-02T03:04:05 ", "",
+            "2024",
+            "2024-01",
+            "2024-01-02",
+            "12:30",
+            "1",
+            "abc",
+            "2024-13-01T00:00:00",
+            "2024-01-02T24:00:00",
+            "2024-01-02t03:04:05z",
+            " 2024-01-02T03:04:05",
+            "2024-01-02T03:04:05 ",
+            "",
         ];
         for s in yes {
             assert!(parse_timestamp(s).is_some(), "{s:?} should be a timestamp");
         }
         for s in no {
-            assert!(parse_timestamp(s).is_none(), "{s:?} should not be a timestamp");
+            assert!(
+                parse_timestamp(s).is_none(),
+                "{s:?} should not be a timestamp"
+            );
         }
     }
 

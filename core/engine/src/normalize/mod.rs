@@ -106,7 +106,10 @@ impl RelationalNormalizer {
         for (column, data_type) in &options.column_hints {
             let name = naming.path(column)?;
             if schema.column_json(&root, &name).is_none() {
-                schema.put_column(&root, json!({"name": name, "data_type": data_type.name(), "nullable": true}));
+                schema.put_column(
+                    &root,
+                    json!({"name": name, "data_type": data_type.name(), "nullable": true}),
+                );
             }
         }
         Ok(RelationalNormalizer {
@@ -210,7 +213,9 @@ impl RelationalNormalizer {
         for (idx, item) in items.into_iter().enumerate() {
             let parent = Some((parent_table, parent_id));
             match item {
-                Value::Object(dict) => self.normalize_row(dict, table, parent, Some(idx), levels)?,
+                Value::Object(dict) => {
+                    self.normalize_row(dict, table, parent, Some(idx), levels)?
+                }
                 Value::Array(inner) => {
                     let mut wrapper = Map::new();
                     wrapper.insert(C_LIST.into(), Value::Array(inner));
@@ -367,7 +372,10 @@ impl RelationalNormalizer {
     pub fn take_batches(&mut self, min_rows: usize) -> Result<Vec<(String, RecordBatch)>> {
         let mut out = Vec::new();
         for table in &self.table_order {
-            let buffer = self.buffers.get_mut(table).expect("ordered tables have buffers");
+            let buffer = self
+                .buffers
+                .get_mut(table)
+                .expect("ordered tables have buffers");
             if buffer.rows() == 0 || buffer.rows() < min_rows {
                 continue;
             }

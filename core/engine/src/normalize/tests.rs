@@ -22,9 +22,10 @@ fn probe_rows() -> Vec<Record> {
 }
 
 fn dlt_probe_schema() -> Value {
-    let file: Value =
-        serde_json::from_str(include_str!("../../tests/fixtures/dlt131/dlt_version_probe.jsonl"))
-            .unwrap();
+    let file: Value = serde_json::from_str(include_str!(
+        "../../tests/fixtures/dlt131/dlt_version_probe.jsonl"
+    ))
+    .unwrap();
     serde_json::from_str(file["schema"].as_str().unwrap()).unwrap()
 }
 
@@ -51,7 +52,10 @@ fn tables_and_columns_match_dlt() {
             ours["tables"][&table]["columns"], dlt["tables"][&table]["columns"],
             "columns of {table}"
         );
-        assert_eq!(ours["tables"][&table]["parent"], dlt["tables"][&table]["parent"]);
+        assert_eq!(
+            ours["tables"][&table]["parent"],
+            dlt["tables"][&table]["parent"]
+        );
     }
     let mut ours_tables = n.schema().data_tables();
     let mut dlt_tables: Vec<String> = dlt["tables"]
@@ -86,7 +90,10 @@ fn values_linkage_and_ids() {
     assert_eq!(name.value(1), "5");
     let ok = events.column_by_name("ok").unwrap().as_boolean();
     assert!(ok.value(1));
-    let variant = events.column_by_name("score__v_text").unwrap().as_string::<i32>();
+    let variant = events
+        .column_by_name("score__v_text")
+        .unwrap()
+        .as_string::<i32>();
     assert_eq!(variant.value(1), "abc");
     assert!(variant.is_null(0));
     let ts = events
@@ -103,16 +110,28 @@ fn values_linkage_and_ids() {
     assert_eq!(root_id.len(), 14);
 
     let tags = get("events__tags");
-    let parent = tags.column_by_name("_dlt_parent_id").unwrap().as_string::<i32>();
+    let parent = tags
+        .column_by_name("_dlt_parent_id")
+        .unwrap()
+        .as_string::<i32>();
     assert_eq!(parent.value(0), root_id);
     let tag_id = tags.column_by_name("_dlt_id").unwrap().as_string::<i32>();
-    assert_eq!(tag_id.value(1), ids::nested_row_id(&root_id, "events__tags", 1));
+    assert_eq!(
+        tag_id.value(1),
+        ids::nested_row_id(&root_id, "events__tags", 1)
+    );
 
     let matrix_list = get("events__matrix__list");
     assert_eq!(matrix_list.num_rows(), 3);
     let toys = get("events__kids__toys");
     assert_eq!(toys.num_rows(), 1);
-    assert!(!events.schema().field_with_name("_dlt_id").unwrap().is_nullable());
+    assert!(
+        !events
+            .schema()
+            .field_with_name("_dlt_id")
+            .unwrap()
+            .is_nullable()
+    );
 }
 
 #[test]
@@ -120,8 +139,13 @@ fn max_nesting_keeps_structures_as_json() {
     let mut options = NormalizeOptions::new("t", "1");
     options.max_nesting = 0;
     let mut n = RelationalNormalizer::new(Schema::new("s"), &options).unwrap();
-    n.push(json!({"obj": {"a": 1}, "kids": [1, 2]}).as_object().unwrap().clone())
-        .unwrap();
+    n.push(
+        json!({"obj": {"a": 1}, "kids": [1, 2]})
+            .as_object()
+            .unwrap()
+            .clone(),
+    )
+    .unwrap();
     let cols: Vec<(String, Option<DltType>)> = n
         .schema()
         .columns("t")
@@ -138,17 +162,28 @@ fn json_hint_is_not_flattened() {
     let mut options = NormalizeOptions::new("t", "1");
     options.column_hints = vec![("payload".into(), DltType::Json)];
     let mut n = RelationalNormalizer::new(Schema::new("s"), &options).unwrap();
-    n.push(json!({"payload": {"a": [1, {"b": 2}]}}).as_object().unwrap().clone())
-        .unwrap();
+    n.push(
+        json!({"payload": {"a": [1, {"b": 2}]}})
+            .as_object()
+            .unwrap()
+            .clone(),
+    )
+    .unwrap();
     let batches = n.take_batches(0).unwrap();
     assert_eq!(batches.len(), 1);
-    let payload = batches[0].1.column_by_name("payload").unwrap().as_string::<i32>();
+    let payload = batches[0]
+        .1
+        .column_by_name("payload")
+        .unwrap()
+        .as_string::<i32>();
     assert_eq!(payload.value(0), r#"{"a":[1,{"b":2}]}"#);
 }
 
 #[test]
 fn null_only_columns_are_not_materialized_and_schema_evolves() {
-    let (mut n, _) = normalize(vec![json!({"a": null, "b": 1}).as_object().unwrap().clone()]);
+    let (mut n, _) = normalize(vec![
+        json!({"a": null, "b": 1}).as_object().unwrap().clone(),
+    ]);
     assert!(n.schema().column_json("events", "a").is_none());
     let before = n.schema().columns("events").len();
     n.push(json!({"b": 2, "c": "new"}).as_object().unwrap().clone())
