@@ -1,16 +1,38 @@
-//! Command-line arguments.
+//! Command-line arguments: every subcommand with its flags and `--help` examples.
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+/// Text after the top-level `--help`.
+const TOP_HELP: &str = "\
+Configuration is read the way dlt reads it: flags, then environment variables
+(DESTINATION__FILESYSTEM__BUCKET_URL, …), then .dlt/secrets.toml, then .dlt/config.toml in the
+project dir, then the same files in the global dir (DLT_DATA_DIR or ~/.dlt).
+`stowage config show` prints every setting and where it came from.
+
+Exit codes:
+  0  success
+  1  the operation failed (input, bucket, plugin or load error)
+  2  invalid usage (unknown flag, missing argument)
+  3  configuration error (missing or invalid setting, secret in config.toml, invalid TOML)
+
+Examples:
+  stowage init chess filesystem --bucket-url file:///tmp/lake && stowage run
+  stowage run events.ndjson --table events --bucket-url s3://my-bucket/raw
+  stowage config show --json";
+
 /// Load data into buckets and folders the way dlt's filesystem destination does.
 #[derive(Debug, Parser)]
-#[command(name = "stowage", version, about)]
+#[command(name = "stowage", version, about, after_help = TOP_HELP)]
 pub struct Cli {
     /// Extra directory to search for plugins (repeatable; searched first).
     #[arg(long = "plugin-dir", global = true, value_name = "DIR")]
     pub plugin_dirs: Vec<PathBuf>,
+    /// Project dir whose `.dlt/` holds config.toml and secrets.toml [default: the working dir].
+    #[arg(long, global = true, env = "DLT_PROJECT_DIR", value_name = "DIR")]
+    pub project_dir: Option<PathBuf>,
+    /// The subcommand.
     #[command(subcommand)]
     pub command: Command,
 }
@@ -18,51 +40,171 @@ pub struct Cli {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Normalize an NDJSON file into a load package and load it to the bucket.
-    #[command(
-        after_help = "Examples:\n  stowage run events.ndjson --table events\n  \
-        stowage run - --table events --bucket-url file:///data/lake < events.ndjson"
-    )]
+    /// Create a project: .dlt/config.toml, .dlt/secrets.toml, .gitignore and sample data.
+    #[command(after_help = "\
+Examples:
+  stowage init chess filesystem --bucket-url file:///tmp/lake   # local folder, runs at once
+  stowage init chess filesystem                                 # s3: fill in .dlt/secrets.toml
+  stowage init events filesystem --bucket-url gs://my-bucket/raw
+
+Then run `stowage run` in the same directory: it loads the sample into the bucket.")]
+    Init(InitArgs),
+    /// Normalize NDJSON into a load package and load it to the bucket.
+    #[command(after_help = "\
+Without INPUT, loads the [sources.<name>] section of .dlt/config.toml (see `stowage init`).
+
+Examples:
+  stowage run                                         # the project's configured source
+  stowage run events.ndjson --table events
+  stowage run - --table events --bucket-url file:///data/lake < events.ndjson
+  stowage run events.ndjson --table events --pipeline web --dataset raw --json
+  DESTINATION__FILESYSTEM__BUCKET_URL=s3://bucket/raw stowage run events.ndjson --table events")]
     Run(RunArgs),
     /// Finish loading pending packages of a pipeline (after a crash or a failed upload).
-    Load(TargetArgs),
+    #[command(after_help = "\
+Examples:
+  stowage load                          # the project's pipeline
+  stowage load --pipeline web --json")]
+    Load(LoadArgs),
+    /// Show the resolved configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// List the plugins found and every rejected plugin file with its reason.
+    #[command(after_help = "\
+Examples:
+  stowage plugins
+  stowage plugins --json --plugin-dir ./my-plugins")]
     Plugins(PluginsArgs),
+    /// Print a shell completion script.
+    #[command(after_help = "\
+Examples:
+  stowage completions bash > ~/.local/share/bash-completion/completions/stowage
+  stowage completions zsh > ~/.zfunc/_stowage
+  stowage completions fish > ~/.config/fish/completions/stowage.fish")]
+    Completions(CompletionsArgs),
 }
 
-/// Where data goes.
-#[derive(Debug, Args)]
+impl Command {
+    /// True if the subcommand prints JSON (errors are then printed as JSON too).
+    pub fn wants_json(&self) -> bool {
+        match self {
+            Command::Run(a) => a.json,
+            Command::Load(a) => a.json,
+            Command::Config(ConfigCommand::Show(a)) => a.json,
+            Command::Plugins(a) => a.json,
+            Command::Init(_) | Command::Completions(_) => false,
+        }
+    }
+}
+
+/// Which pipeline, source and destination: shared by `run`, `load` and `config show`.
+#[derive(Debug, Args, Clone, Default)]
 pub struct TargetArgs {
-    /// Pipeline name (its working dir keeps load packages and state).
-    #[arg(long, default_value = "stowage")]
-    pub pipeline: String,
-    /// Dataset name (default: `<pipeline>_dataset`).
+    /// Pipeline name [default: `pipeline_name` from config, else `stowage`].
     #[arg(long)]
-    pub dataset: Option<String>,
-    /// Bucket URL: a local path or `file://` URL, or any scheme a plugin serves (default `./_storage`).
-    #[arg(long, env = "DESTINATION__FILESYSTEM__BUCKET_URL")]
+    pub pipeline: Option<String>,
+    /// The `[sources.<name>]` section to use [default: the only one configured].
+    #[arg(long)]
+    pub source: Option<String>,
+    /// Destination: `filesystem` or a named `[destination.<name>]` [default: filesystem].
+    #[arg(long)]
+    pub destination: Option<String>,
+    /// Bucket URL: a local path, `file://` URL or any scheme a plugin serves [default: config,
+    /// else ./_storage].
+    #[arg(long, value_name = "URL")]
     pub bucket_url: Option<String>,
-    /// Folder of pipeline working dirs (default `~/.stowage/pipelines`).
-    #[arg(long, env = "STOWAGE_PIPELINES_DIR")]
-    pub pipelines_dir: Option<PathBuf>,
 }
 
 /// `stowage run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// NDJSON file to load (`-` reads stdin).
-    pub input: PathBuf,
-    /// Table to load into (normalized to snake_case).
+    /// NDJSON file to load (`-` reads stdin) [default: `input` of the configured source].
+    pub input: Option<PathBuf>,
+    /// Input format: auto (by extension; stdin is ndjson), ndjson (or jsonl), json, csv,
+    /// parquet [default: auto].
+    #[arg(
+        long,
+        value_name = "FORMAT",
+        value_parser = <stowage::input::InputFormat as std::str::FromStr>::from_str
+    )]
+    pub input_format: Option<stowage::input::InputFormat>,
+    /// Table to load into, normalized to snake_case [default: `table` of the source].
     #[arg(long)]
-    pub table: String,
-    /// Loader file format (a format plugin name).
-    #[arg(long, default_value = "jsonl")]
-    pub format: String,
+    pub table: Option<String>,
+    /// Loader file format (a format plugin name) [default: jsonl].
+    #[arg(long)]
+    pub format: Option<String>,
     /// Write uncompressed files (dlt's `disable_compression`).
-    #[arg(long, env = "DATA_WRITER__DISABLE_COMPRESSION")]
+    #[arg(long)]
     pub disable_compression: bool,
+    /// Dataset name [default: `dataset_name` from config, else `<pipeline>_dataset`].
+    #[arg(long)]
+    pub dataset: Option<String>,
+    /// Folder of pipeline working dirs [default: ~/.stowage/pipelines].
+    #[arg(long, env = "STOWAGE_PIPELINES_DIR", value_name = "DIR")]
+    pub pipelines_dir: Option<PathBuf>,
+    /// Print a JSON summary instead of text.
+    #[arg(long)]
+    pub json: bool,
     #[command(flatten)]
     pub target: TargetArgs,
+}
+
+/// `stowage load`.
+#[derive(Debug, Args)]
+pub struct LoadArgs {
+    /// Dataset name [default: `dataset_name` from config, else `<pipeline>_dataset`].
+    #[arg(long)]
+    pub dataset: Option<String>,
+    /// Folder of pipeline working dirs [default: ~/.stowage/pipelines].
+    #[arg(long, env = "STOWAGE_PIPELINES_DIR", value_name = "DIR")]
+    pub pipelines_dir: Option<PathBuf>,
+    /// Print a JSON summary instead of text.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub target: TargetArgs,
+}
+
+/// `stowage config …`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print every setting with its value and where it came from (secrets masked).
+    #[command(after_help = "\
+Examples:
+  stowage config show
+  stowage config show --pipeline chess_pipeline --all
+  stowage config show --destination my_lake --json")]
+    Show(ConfigShowArgs),
+}
+
+/// `stowage config show`.
+#[derive(Debug, Args)]
+pub struct ConfigShowArgs {
+    /// Also list settings that are not set and have no default.
+    #[arg(long)]
+    pub all: bool,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub target: TargetArgs,
+}
+
+/// `stowage init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Source name: `chess` bundles 40 sample games; any other name gets a small example file.
+    pub source: String,
+    /// Destination: `filesystem`.
+    pub destination: String,
+    /// Bucket URL to write into .dlt/config.toml; its scheme picks the credential fields
+    /// [default: an s3 placeholder to fill in].
+    #[arg(long, value_name = "URL")]
+    pub bucket_url: Option<String>,
+    /// Overwrite existing .dlt/config.toml and .dlt/secrets.toml.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `stowage plugins`.
@@ -71,4 +213,11 @@ pub struct PluginsArgs {
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `stowage completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    pub shell: clap_complete::Shell,
 }

@@ -1,23 +1,40 @@
 //! The `stowage` command line: a thin layer over the `stowage` engine.
 //!
-//! Exit codes: 0 success, 1 the operation failed (the message says what, where and how to fix
-//! it), 2 invalid usage.
+//! Exit codes (see [`exit`]): 0 success, 1 the operation failed, 2 invalid usage, 3
+//! configuration error. Every error says what went wrong, where (file:line, env var, flag) and
+//! how to fix it; secrets never appear in output.
 
 mod args;
+mod completions_cmd;
+mod config_cmd;
+mod exit;
+mod init_cmd;
+mod init_templates;
+mod log;
+mod output;
 mod plugins_cmd;
 mod run_cmd;
+mod settings;
 
 use clap::Parser;
+
+use args::Command;
 
 fn main() {
     let cli = args::Cli::parse();
     let result = match &cli.command {
-        args::Command::Run(run) => run_cmd::run(&cli, run),
-        args::Command::Load(load) => run_cmd::load(&cli, load),
-        args::Command::Plugins(list) => plugins_cmd::list(&cli, list),
+        Command::Init(init) => init_cmd::init(&cli, init),
+        Command::Run(run) => run_cmd::run(&cli, run),
+        Command::Load(load) => run_cmd::load(&cli, load),
+        Command::Config(config) => config_cmd::config(&cli, config),
+        Command::Plugins(list) => plugins_cmd::list(&cli, list),
+        Command::Completions(shell) => {
+            completions_cmd::completions(shell);
+            Ok(())
+        }
     };
     if let Err(e) = result {
-        eprintln!("error: {e}");
-        std::process::exit(1);
+        e.report(cli.command.wants_json());
+        std::process::exit(e.code);
     }
 }

@@ -4,6 +4,7 @@ use serde_json::json;
 use stowage::plugins::{DiscoveryConfig, LoadedPlugin, Registry};
 
 use crate::args::{Cli, PluginsArgs};
+use crate::output::outln;
 
 /// The registry for this invocation.
 pub fn registry(cli: &Cli) -> Registry {
@@ -11,10 +12,10 @@ pub fn registry(cli: &Cli) -> Registry {
 }
 
 /// Prints the plugin listing.
-pub fn list(cli: &Cli, args: &PluginsArgs) -> stowage::Result<()> {
+pub fn list(cli: &Cli, args: &PluginsArgs) -> crate::exit::CliResult {
     let reg = registry(cli);
     if args.json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&as_json(&reg)).unwrap_or_default()
         );
@@ -25,22 +26,22 @@ pub fn list(cli: &Cli, args: &PluginsArgs) -> stowage::Result<()> {
         .iter()
         .map(|d| d.display().to_string())
         .collect();
-    println!("searched: {}", dirs.join(", "));
-    println!("plugins ({}):", reg.plugins().len());
+    outln!("searched: {}", dirs.join(", "));
+    outln!("plugins ({}):", reg.plugins().len());
     for p in reg.plugins() {
         print_plugin(p);
     }
     if !reg.rejected().is_empty() {
-        println!("rejected ({}):", reg.rejected().len());
+        outln!("rejected ({}):", reg.rejected().len());
         for r in reg.rejected() {
-            println!("  {}: {}", r.path.display(), r.reason);
+            outln!("  {}: {}", r.path.display(), r.reason);
         }
     }
     Ok(())
 }
 
 fn print_plugin(p: &LoadedPlugin) {
-    println!(
+    outln!(
         "  {} {} (ABI 1.{}) {}",
         p.name,
         p.version,
@@ -48,7 +49,7 @@ fn print_plugin(p: &LoadedPlugin) {
         p.path.display()
     );
     for b in &p.backends {
-        println!(
+        outln!(
             "    backend {}: schemes {} [{}]",
             b.name,
             b.schemes.join(", "),
@@ -56,7 +57,7 @@ fn print_plugin(p: &LoadedPlugin) {
         );
     }
     for f in &p.formats {
-        println!(
+        outln!(
             "    format {}: extensions {} [{}]",
             f.name,
             f.extensions.join(", "),
@@ -64,7 +65,7 @@ fn print_plugin(p: &LoadedPlugin) {
         );
     }
     for d in &p.destinations {
-        println!("    destination {d} (declared; destinations are not loadable with ABI 1.1)");
+        outln!("    destination {d} (declared; destinations are not loadable with ABI 1.1)");
     }
 }
 

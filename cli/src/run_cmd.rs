@@ -1,65 +1,30 @@
-//! `stowage run` and `stowage load`.
+//! `stowage run` and `stowage load`: resolve settings, call the engine, print a summary (text or
+//! `--json`).
 
-use stowage::Options;
+use serde_json::{Value, json};
+use stowage::config::redact_url;
 use stowage::loader::LoadSummary;
-use stowage::pipeline::{self, RunOptions};
+use stowage::pipeline::{self, RunSummary};
 
-use crate::args::{Cli, RunArgs, TargetArgs};
+use crate::args::{Cli, LoadArgs, RunArgs};
+use crate::exit::{CliResult, Failed};
+use crate::output::outln;
 use crate::plugins_cmd::registry;
+use crate::settings::{self, Plan};
 
-fn options_for(target: &TargetArgs, input: std::path::PathBuf, table: &str) -> RunOptions {
-    let mut options = RunOptions::new(input, table);
-    options.pipeline = target.pipeline.clone();
-    options.dataset = target.dataset.clone();
-    options.bucket_url = target.bucket_url.clone();
-    options.pipelines_dir = target.pipelines_dir.clone();
-    options.backend_options = backend_options_from_env();
-    options
-}
-
-/// Backend settings from dlt-style environment variables: every
-/// `DESTINATION__FILESYSTEM__CREDENTIALS__<KEY>` as `<key>`, and the dict settings
-/// `DESTINATION__FILESYSTEM__KWARGS` / `__CLIENT_KWARGS` (JSON objects) as `kwargs.<key>` /
-/// `client_kwargs.<key>`. (Interim: the full config resolver replaces this.)
-fn backend_options_from_env() -> Options {
-    const CREDENTIALS: &str = "DESTINATION__FILESYSTEM__CREDENTIALS__";
-    let mut pairs: Vec<(String, String)> = Vec::new();
-    for (key, value) in std::env::vars() {
-        if let Some(name) = key.strip_prefix(CREDENTIALS) {
-            pairs.push((name.to_ascii_lowercase(), value));
-        }
-    }
-    for dict in ["kwargs", "client_kwargs"] {
-        let var = format!("DESTINATION__FILESYSTEM__{}", dict.to_ascii_uppercase());
-        let Ok(text) = std::env::var(&var) else {
-            continue;
-        };
-        if let Ok(serde_json::Value::Object(map)) = serde_json::from_str(&text) {
-            for (key, value) in map {
-                let value = match value {
-                    serde_json::Value::String(s) => s,
-                    other => other.to_string(),
-                };
-                pairs.push((format!("{dict}.{key}"), value));
-            }
-        }
-    }
-    Options::new(pairs)
-}
-
-/// `stowage run INPUT --table T`.
-pub fn run(cli: &Cli, args: &RunArgs) -> stowage::Result<()> {
-    let mut options = options_for(&args.target, args.input.clone(), &args.table);
-    options.format = args.format.clone();
-    if args.disable_compression {
-        options.format_options = Options::new([("disable_compression", "true")]);
-    }
+/// `stowage run [INPUT] [--table T]`.
+pub fn run(cli: &Cli, args: &RunArgs) -> CliResult {
+    let plan = settings::plan_run(cli, args)?;
     let reg = registry(cli);
-    let summary = pipeline::run(&reg, &options)?;
+    let summary = pipeline::run(&reg, &plan.options).or_failed()?;
+    if args.json {
+        outln!("{}", run_json(&plan, &summary));
+        return Ok(());
+    }
     for pending in &summary.finished_pending {
         print_load("finished pending load", pending);
     }
-    println!(
+    outln!(
         "loaded {} rows into `{}` (load {}, {} file(s), {} bytes)",
         summary.rows,
         summary.table,
@@ -67,24 +32,40 @@ pub fn run(cli: &Cli, args: &RunArgs) -> stowage::Result<()> {
         summary.load.files.len(),
         summary.load.bytes
     );
-    println!(
-        "dataset: {}/{}",
-        summary.bucket_url.trim_end_matches('/'),
-        summary.dataset
+    outln!(
+        "dataset: {}",
+        dataset_url(&summary.bucket_url, &summary.dataset)
     );
-    if args.target.bucket_url.is_none() {
-        println!("(no bucket configured: used the default ./_storage)");
+    if plan.default_bucket {
+        outln!("(no bucket configured: used the default ./_storage)");
     }
     Ok(())
 }
 
 /// `stowage load`: finish pending packages.
-pub fn load(cli: &Cli, target: &TargetArgs) -> stowage::Result<()> {
-    let options = options_for(target, "-".into(), "unused");
+pub fn load(cli: &Cli, args: &LoadArgs) -> CliResult {
+    let plan = settings::plan_load(
+        cli,
+        &args.target,
+        args.dataset.as_deref(),
+        args.pipelines_dir.clone(),
+    )?;
     let reg = registry(cli);
-    let done = pipeline::load_pending(&reg, &options)?;
+    let done = pipeline::load_pending(&reg, &plan.options).or_failed()?;
+    if args.json {
+        let loads: Vec<Value> = done.iter().map(load_json).collect();
+        let doc = json!({
+            "status": "ok",
+            "command": "load",
+            "pipeline": plan.options.pipeline,
+            "destination": plan.destination.name(),
+            "loads": loads,
+        });
+        outln!("{doc}");
+        return Ok(());
+    }
     if done.is_empty() {
-        println!("no pending loads for pipeline `{}`", target.pipeline);
+        outln!("no pending loads for pipeline `{}`", plan.options.pipeline);
     }
     for summary in &done {
         print_load("loaded", summary);
@@ -92,8 +73,38 @@ pub fn load(cli: &Cli, target: &TargetArgs) -> stowage::Result<()> {
     Ok(())
 }
 
+fn dataset_url(bucket_url: &str, dataset: &str) -> String {
+    format!("{}/{dataset}", redact_url(bucket_url).trim_end_matches('/'))
+}
+
+fn run_json(plan: &Plan, summary: &RunSummary) -> Value {
+    json!({
+        "status": "ok",
+        "command": "run",
+        "pipeline": plan.options.pipeline,
+        "source": plan.source,
+        "destination": plan.destination.name(),
+        "load_id": summary.load_id,
+        "rows": summary.rows,
+        "table": summary.table,
+        "dataset": summary.dataset,
+        "bucket_url": redact_url(&summary.bucket_url),
+        "dataset_url": dataset_url(&summary.bucket_url, &summary.dataset),
+        "default_bucket": plan.default_bucket,
+        "files": summary.load.files,
+        "bytes": summary.load.bytes,
+        "marker": summary.load.marker,
+        "finished_pending": summary.finished_pending.iter().map(load_json).collect::<Vec<_>>(),
+        "workdir": summary.workdir,
+    })
+}
+
+fn load_json(s: &LoadSummary) -> Value {
+    json!({"load_id": s.load_id, "files": s.files, "bytes": s.bytes, "marker": s.marker})
+}
+
 fn print_load(what: &str, s: &LoadSummary) {
-    println!(
+    outln!(
         "{what} {} ({} file(s), {} bytes, marker {})",
         s.load_id,
         s.files.len(),

@@ -19,16 +19,35 @@ pub fn plugin_dir() -> Option<PathBuf> {
     }
 }
 
-/// A `stowage` command with an isolated plugin search path and pipelines dir.
+/// Prefixes of dlt-style config env vars a developer's shell may carry (removed for tests).
+const DLT_SECTIONS: &[&str] = &[
+    "DESTINATION__",
+    "CREDENTIALS__",
+    "DATA_WRITER__",
+    "NORMALIZE__",
+    "LOAD__",
+    "SOURCES__",
+];
+
+/// A `stowage` command with an isolated plugin search path, pipelines dir and config (no
+/// inherited dlt env vars, no global `~/.dlt`).
 pub fn stowage(plugins: &Path, work: &Path) -> Command {
     let bin = std::env::var_os("STOWAGE_BIN")
         .map(PathBuf::from)
         .unwrap_or_else(|| env!("CARGO_BIN_EXE_stowage").into());
     let mut cmd = Command::new(bin);
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if DLT_SECTIONS.iter().any(|s| name.starts_with(s)) {
+            cmd.env_remove(&*name);
+        }
+    }
     cmd.current_dir(work)
         .env("STOWAGE_PLUGIN_NO_CWD", "1")
         .env_remove("STOWAGE_PLUGIN_PATH")
-        .env_remove("DESTINATION__FILESYSTEM__BUCKET_URL")
+        .env_remove("STOWAGE_LOG")
+        .env_remove("DLT_PROJECT_DIR")
+        .env("DLT_DATA_DIR", work.join(".no-global-dlt"))
         .env("STOWAGE_PIPELINES_DIR", work.join("pipelines"))
         .arg("--plugin-dir")
         .arg(plugins);

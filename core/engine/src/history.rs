@@ -126,7 +126,10 @@ pub fn store_state(
     schema_hash: &str,
     max_state_files: i64,
 ) -> Result<String> {
-    let pipeline = state.get_str("pipeline_name").unwrap_or_default().to_string();
+    let pipeline = state
+        .get_str("pipeline_name")
+        .unwrap_or_default()
+        .to_string();
     let key = format!(
         "{dataset}/{STATE_FOLDER}/{pipeline}__{load_id}__{}.jsonl",
         hash_hex(schema_hash)
@@ -201,7 +204,10 @@ mod tests {
     #[test]
     fn history_names_split_from_the_right() {
         let f = parse_history_key("ds/_dlt_pipeline_state/my__pipe__1.5__abcd.jsonl").unwrap();
-        assert_eq!((f.name.as_str(), f.middle.as_str(), f.hex.as_str()), ("my__pipe", "1.5", "abcd"));
+        assert_eq!(
+            (f.name.as_str(), f.middle.as_str(), f.hex.as_str()),
+            ("my__pipe", "1.5", "abcd")
+        );
         assert!(parse_history_key("ds/_dlt_version/init").is_none());
     }
 }

@@ -18,10 +18,12 @@
 //! ```
 
 pub mod bucket_url;
+pub mod config;
 pub mod history;
 pub mod ids;
 pub mod input;
 pub mod job_writer;
+pub mod layout;
 pub mod loader;
 pub mod naming;
 pub mod normalize;

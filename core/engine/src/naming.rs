@@ -58,7 +58,9 @@ impl Naming {
 
     fn shorten(&self, normalized: String, original: &str) -> String {
         match self.max_length {
-            Some(max) if normalized.chars().count() > max => trim_and_tag(&normalized, original, max),
+            Some(max) if normalized.chars().count() > max => {
+                trim_and_tag(&normalized, original, max)
+            }
             _ => normalized,
         }
     }

@@ -62,7 +62,10 @@ impl PipelineState {
 
     /// `_state_version`.
     pub fn version(&self) -> u64 {
-        self.doc.get("_state_version").and_then(Value::as_u64).unwrap_or(0)
+        self.doc
+            .get("_state_version")
+            .and_then(Value::as_u64)
+            .unwrap_or(0)
     }
 
     /// `_version_hash` as stored.
@@ -154,8 +157,7 @@ impl PipelineState {
 mod tests {
     use super::*;
 
-    const PROBE_FILE: &str =
-        include_str!("../tests/fixtures/dlt131/pipeline_state_probe.jsonl");
+    const PROBE_FILE: &str = include_str!("../tests/fixtures/dlt131/pipeline_state_probe.jsonl");
 
     #[test]
     fn decodes_dlt_state_and_matches_its_hash() {

@@ -95,7 +95,10 @@ mod tests {
     fn hash_matches_dlt() {
         let file: Value = serde_json::from_str(PROBE).unwrap();
         let schema: Value = serde_json::from_str(file["schema"].as_str().unwrap()).unwrap();
-        assert_eq!(version_hash(&schema), file["version_hash"].as_str().unwrap());
+        assert_eq!(
+            version_hash(&schema),
+            file["version_hash"].as_str().unwrap()
+        );
         assert_eq!(
             hash_hex(file["version_hash"].as_str().unwrap()),
             "eef3ea3bdfc5d239c2b14b7870e0235b41c04e9e96d4f25963311c695ed0583a"

@@ -72,7 +72,10 @@ impl Schema {
                 return Err(Error::invalid(format!("stored schema has no `{key}`")));
             }
         }
-        let engine = doc.get("engine_version").and_then(Value::as_u64).unwrap_or(0);
+        let engine = doc
+            .get("engine_version")
+            .and_then(Value::as_u64)
+            .unwrap_or(0);
         if engine != ENGINE_VERSION {
             return Err(Error::unsupported(format!(
                 "stored schema has engine version {engine}; Stowage reads version {ENGINE_VERSION} \
@@ -149,7 +152,9 @@ impl Schema {
     }
 
     fn table_mut(&mut self, name: &str) -> Option<&mut Map<String, Value>> {
-        self.tables_mut().get_mut(name).and_then(Value::as_object_mut)
+        self.tables_mut()
+            .get_mut(name)
+            .and_then(Value::as_object_mut)
     }
 
     /// True if `table` exists.
@@ -280,7 +285,11 @@ impl Schema {
 
     /// The type a column name is hinted to have by the schema's `preferred_types` settings.
     pub fn preferred_type(&self, column: &str) -> Option<DltType> {
-        let preferred = self.doc.get("settings")?.get("preferred_types")?.as_object()?;
+        let preferred = self
+            .doc
+            .get("settings")?
+            .get("preferred_types")?
+            .as_object()?;
         preferred
             .iter()
             .find(|(pattern, _)| name_matches(pattern, column))
@@ -349,7 +358,10 @@ mod tests {
         let first = s.version_hash().to_string();
         assert!(!s.bump_version());
         s.ensure_root_table("t", "t", "append");
-        s.put_column("t", json!({"name": "a", "data_type": "bigint", "nullable": true}));
+        s.put_column(
+            "t",
+            json!({"name": "a", "data_type": "bigint", "nullable": true}),
+        );
         assert!(s.bump_version());
         assert_eq!(s.version(), 2);
         assert_eq!(s.to_json()["previous_hashes"], json!([first]));

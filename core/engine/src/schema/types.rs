@@ -72,13 +72,16 @@ impl DltType {
         if name == "complex" {
             return Ok(DltType::Json);
         }
-        ALL.iter().copied().find(|t| t.name() == name).ok_or_else(|| {
-            let names: Vec<&str> = ALL.iter().map(|t| t.name()).collect();
-            Error::invalid(format!(
-                "unknown data type `{name}` (known: {})",
-                names.join(", ")
-            ))
-        })
+        ALL.iter()
+            .copied()
+            .find(|t| t.name() == name)
+            .ok_or_else(|| {
+                let names: Vec<&str> = ALL.iter().map(|t| t.name()).collect();
+                Error::invalid(format!(
+                    "unknown data type `{name}` (known: {})",
+                    names.join(", ")
+                ))
+            })
     }
 
     /// The Arrow type of a column of this type.
@@ -114,6 +117,11 @@ mod tests {
             assert_eq!(DltType::parse(t.name()).unwrap(), t);
         }
         assert_eq!(DltType::parse("complex").unwrap(), DltType::Json);
-        assert!(DltType::parse("nope").unwrap_err().to_string().contains("known: text"));
+        assert!(
+            DltType::parse("nope")
+                .unwrap_err()
+                .to_string()
+                .contains("known: text")
+        );
     }
 }

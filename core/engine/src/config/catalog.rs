@@ -1,0 +1,339 @@
+//! Every setting Stowage knows: the filesystem destination's fields (dlt 1.31), the credential
+//! fields of each bucket scheme, the data writer / normalize / load settings, and Stowage's own
+//! `[sources.<name>]` section. Validation ("unknown key, did you mean …?"), `stowage config
+//! show` and the secret rules all read this one table.
+
+use super::key::Key;
+
+/// How a setting's value is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Text.
+    Text,
+    /// `true`/`false` (also `1/0`, `yes/no`, `on/off` from env vars).
+    Bool,
+    /// A whole number.
+    Int,
+    /// A number.
+    Float,
+    /// A dict: a JSON object string or a TOML (inline) table.
+    Dict,
+    /// A secret: masked everywhere, never read from `config.toml`.
+    Secret,
+}
+
+/// Where a setting lives in the tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Group {
+    /// `[destination.<name>]` (falls back to `[destination]`, then the top level).
+    Destination,
+    /// `[normalize.data_writer]` → `[data_writer]`.
+    DataWriter,
+    /// `[normalize]`.
+    Normalize,
+    /// `[load]`.
+    Load,
+    /// Stowage's `[sources.<name>]` (what `stowage run` loads without arguments).
+    Source,
+}
+
+/// A known setting.
+#[derive(Debug, Clone, Copy)]
+pub struct Setting {
+    /// Where it lives.
+    pub group: Group,
+    /// Its name.
+    pub name: &'static str,
+    /// How its value is read.
+    pub kind: Kind,
+    /// The default, as text.
+    pub default: Option<&'static str>,
+    /// True if Stowage uses it today (others are accepted for dlt compatibility).
+    pub applied: bool,
+    /// One line for `stowage config show --json` and docs.
+    pub doc: &'static str,
+}
+
+const fn setting(
+    group: Group,
+    name: &'static str,
+    kind: Kind,
+    default: Option<&'static str>,
+    applied: bool,
+    doc: &'static str,
+) -> Setting {
+    Setting {
+        group,
+        name,
+        kind,
+        default,
+        applied,
+        doc,
+    }
+}
+
+use Group::*;
+use Kind::*;
+
+/// The dlt filesystem destination's default layout.
+pub const DEFAULT_LAYOUT: &str = "{table_name}/{load_id}.{file_id}.{ext}";
+
+/// Every known setting except credentials.
+#[rustfmt::skip]
+pub const SETTINGS: &[Setting] = &[
+    setting(Destination, "bucket_url", Text, Some("_storage"), true, "where data goes: a local path, file:// URL or any scheme a backend plugin serves"),
+    setting(Destination, "kwargs", Dict, None, true, "extra backend arguments, passed as `kwargs.<key>` options"),
+    setting(Destination, "client_kwargs", Dict, None, true, "extra backend client arguments, passed as `client_kwargs.<key>` options"),
+    setting(Destination, "layout", Text, Some(DEFAULT_LAYOUT), false, "object key layout below the dataset"),
+    setting(Destination, "extra_placeholders", Dict, None, false, "extra layout placeholders (name → value)"),
+    setting(Destination, "current_datetime", Text, None, false, "fixed timestamp for time placeholders"),
+    setting(Destination, "max_state_files", Int, Some("100"), true, "pipeline state files kept on the bucket per pipeline (≤ 0 keeps all)"),
+    setting(Destination, "always_refresh_views", Bool, Some("false"), false, "dlt dataset access setting"),
+    setting(Destination, "warn_unsafe_layout_separators", Bool, Some("true"), false, "dlt layout check"),
+    setting(Destination, "config_kwargs", Dict, None, false, "fsspec config arguments"),
+    setting(Destination, "read_only", Bool, Some("false"), false, "dlt read-only filesystem"),
+    setting(Destination, "replace_strategy", Text, None, false, "dlt replace strategy"),
+    setting(Destination, "staging_dataset_name_layout", Text, Some("%s_staging"), false, "staging dataset name"),
+    setting(Destination, "enable_dataset_name_normalization", Bool, Some("true"), false, "normalize the dataset name"),
+    setting(Destination, "destination_name", Text, None, false, "the destination's name"),
+    setting(Destination, "destination_type", Text, None, true, "the type of a named destination (`filesystem`)"),
+    setting(Destination, "environment", Text, None, false, "dlt destination environment"),
+    setting(Destination, "deltalake_storage_options", Dict, None, false, "delta table storage options"),
+    setting(Destination, "deltalake_configuration", Dict, None, false, "delta table configuration"),
+    setting(Destination, "truncate_tables_on_staging_destination_before_load", Bool, Some("true"), false, "dlt staging setting"),
+    setting(DataWriter, "buffer_max_items", Int, Some("5000"), true, "rows buffered per batch before writing"),
+    setting(DataWriter, "file_max_items", Int, None, false, "rows per file before a new file is started"),
+    setting(DataWriter, "file_max_bytes", Int, None, false, "bytes per file before a new file is started"),
+    setting(DataWriter, "disable_compression", Bool, Some("false"), true, "write uncompressed files"),
+    setting(DataWriter, "delimiter", Text, None, false, "csv delimiter"),
+    setting(DataWriter, "include_header", Bool, None, false, "csv header row"),
+    setting(DataWriter, "quoting", Text, None, false, "csv quoting"),
+    setting(DataWriter, "flavor", Text, None, false, "parquet flavor"),
+    setting(DataWriter, "version", Text, None, false, "parquet version"),
+    setting(DataWriter, "data_page_size", Int, None, false, "parquet page size"),
+    setting(DataWriter, "row_group_size", Int, None, false, "parquet row group size"),
+    setting(DataWriter, "timestamp_timezone", Text, None, false, "parquet timestamp timezone"),
+    setting(DataWriter, "coerce_timestamps", Text, None, false, "parquet timestamp unit"),
+    setting(DataWriter, "allow_truncated_timestamps", Bool, None, false, "parquet timestamp truncation"),
+    setting(DataWriter, "use_compliant_nested_type", Bool, None, false, "parquet nested type naming"),
+    setting(Normalize, "workers", Int, Some("1"), false, "normalize workers"),
+    setting(Normalize, "pool_type", Text, None, false, "normalize pool type"),
+    setting(Normalize, "start_method", Text, None, false, "normalize process start method"),
+    setting(Normalize, "max_parallel_items", Int, None, false, "normalize parallelism"),
+    setting(Load, "workers", Int, Some("20"), false, "parallel uploads"),
+    setting(Load, "pool_type", Text, None, false, "load pool type"),
+    setting(Load, "start_method", Text, None, false, "load process start method"),
+    setting(Load, "raise_on_failed_jobs", Bool, Some("true"), false, "fail the load on a failed job"),
+    setting(Load, "raise_on_max_retries", Int, Some("5"), false, "retries before a job fails"),
+    setting(Load, "truncate_staging_dataset", Bool, Some("false"), false, "truncate staging after load"),
+    setting(Load, "delete_completed_jobs", Bool, Some("false"), false, "delete job files after load"),
+    setting(Source, "input", Text, None, true, "NDJSON file to load (relative to the project dir; `-` is stdin)"),
+    setting(Source, "table", Text, None, true, "table to load into (default: the source name)"),
+    setting(Source, "pipeline_name", Text, Some("stowage"), true, "pipeline name (working dir, state, env/TOML scope)"),
+    setting(Source, "dataset_name", Text, None, true, "dataset name (default: `<pipeline>_dataset`)"),
+    setting(Source, "destination_name", Text, Some("filesystem"), true, "destination to load to (`filesystem` or a named filesystem destination)"),
+    setting(Source, "loader_file_format", Text, Some("jsonl"), true, "file format (a format plugin name)"),
+    setting(Source, "max_table_nesting", Int, Some("1000"), true, "nesting depth that becomes child tables; deeper values stay json"),
+    setting(Source, "write_disposition", Text, Some("append"), false, "append, replace or merge"),
+];
+
+/// The dict-typed settings (a JSON string or a TOML table; never descended into).
+pub fn is_dict_setting(name: &str) -> bool {
+    SETTINGS.iter().any(|s| s.name == name && s.kind == Dict)
+}
+
+/// Known settings of a group.
+pub fn settings_of(group: Group) -> impl Iterator<Item = &'static Setting> {
+    SETTINGS.iter().filter(move |s| s.group == group)
+}
+
+/// A credential field of some bucket schemes.
+#[derive(Debug, Clone, Copy)]
+pub struct CredentialField {
+    /// dlt's field name (also the backend option key).
+    pub name: &'static str,
+    /// True if dlt types it as a secret (never read from `config.toml`, always masked).
+    pub secret: bool,
+    /// How the value is read.
+    pub kind: Kind,
+}
+
+const fn field(name: &'static str) -> CredentialField {
+    CredentialField {
+        name,
+        secret: false,
+        kind: Text,
+    }
+}
+
+const fn secret(name: &'static str) -> CredentialField {
+    CredentialField {
+        name,
+        secret: true,
+        kind: Secret,
+    }
+}
+
+const fn typed(name: &'static str, kind: Kind) -> CredentialField {
+    CredentialField {
+        name,
+        secret: false,
+        kind,
+    }
+}
+
+/// Credential fields for `s3`: dlt's `AwsCredentials`.
+pub const AWS: &[CredentialField] = &[
+    field("aws_access_key_id"),
+    secret("aws_secret_access_key"),
+    secret("aws_session_token"),
+    field("profile_name"),
+    field("region_name"),
+    field("endpoint_url"),
+    field("s3_url_style"),
+    typed("aws_sts_token_expiration_hours", Float),
+];
+
+/// Credential fields for `gs`/`gcs`/`gdrive`: service account and OAuth.
+pub const GCP: &[CredentialField] = &[
+    field("project_id"),
+    secret("private_key"),
+    field("private_key_id"),
+    field("client_email"),
+    field("type"),
+    field("client_id"),
+    secret("client_secret"),
+    secret("refresh_token"),
+    secret("token"),
+    field("token_uri"),
+    field("auth_uri"),
+    field("scopes"),
+    field("client_type"),
+    // Stowage additions: an endpoint override and a key file path.
+    field("endpoint_url"),
+    field("credentials_file"),
+];
+
+/// Credential fields for `az`/`abfs`/`abfss`/`adl`/`azure`.
+pub const AZURE: &[CredentialField] = &[
+    field("azure_storage_account_name"),
+    secret("azure_storage_account_key"),
+    secret("azure_storage_sas_token"),
+    field("azure_sas_token_permissions"),
+    typed("azure_sas_token_expiration_hours", Float),
+    field("azure_account_host"),
+    field("azure_tenant_id"),
+    field("azure_client_id"),
+    secret("azure_client_secret"),
+];
+
+/// Credential fields for `sftp`.
+pub const SFTP: &[CredentialField] = &[
+    typed("sftp_port", Int),
+    field("sftp_username"),
+    secret("sftp_password"),
+    field("sftp_key_filename"),
+    secret("sftp_key_passphrase"),
+    typed("sftp_timeout", Float),
+    typed("sftp_banner_timeout", Float),
+    typed("sftp_auth_timeout", Float),
+    typed("sftp_channel_timeout", Float),
+    typed("sftp_allow_agent", Bool),
+    typed("sftp_look_for_keys", Bool),
+    typed("sftp_compress", Bool),
+    typed("sftp_gss_auth", Bool),
+    typed("sftp_gss_kex", Bool),
+    typed("sftp_gss_deleg_creds", Bool),
+    field("sftp_gss_host"),
+    typed("sftp_gss_trust_dns", Bool),
+    // Stowage's host-key settings (dlt/paramiko has no equivalent).
+    field("sftp_known_hosts"),
+    field("sftp_host_key_policy"),
+    // Code-only in dlt: passed on so the plugin rejects them with a clear message.
+    field("sftp_sock"),
+    field("sftp_pkey"),
+    field("sftp_disabled_algorithms"),
+    field("sftp_transport_factory"),
+    field("sftp_auth_strategy"),
+];
+
+/// Credential fields for `hf` (Hugging Face).
+pub const HF: &[CredentialField] = &[secret("hf_token"), field("hf_endpoint")];
+
+/// The credential fields of a scheme: `Some(&[])` for schemes without credentials (`file`,
+/// `memory`), `None` for schemes Stowage does not know (a vendor plugin's: every credential key
+/// found is passed on).
+pub fn credential_fields(scheme: &str) -> Option<&'static [CredentialField]> {
+    match scheme {
+        "s3" | "s3a" => Some(AWS),
+        "gs" | "gcs" | "gdrive" => Some(GCP),
+        "az" | "abfs" | "abfss" | "adl" | "azure" => Some(AZURE),
+        "sftp" => Some(SFTP),
+        "hf" => Some(HF),
+        "file" => Some(&[]),
+        _ => None,
+    }
+}
+
+/// Every credential field of every scheme.
+pub fn all_credential_fields() -> impl Iterator<Item = &'static CredentialField> {
+    [AWS, GCP, AZURE, SFTP, HF].into_iter().flatten()
+}
+
+/// The credential field called `name`, if any scheme has one.
+pub fn credential_field(name: &str) -> Option<&'static CredentialField> {
+    all_credential_fields().find(|f| f.name == name)
+}
+
+/// True if a credential key holds a secret: dlt's typing for known fields, the name otherwise.
+pub fn is_secret_credential(name: &str) -> bool {
+    match credential_field(name) {
+        Some(field) => field.secret,
+        None => super::secret::is_secret_name(name),
+    }
+}
+
+/// The lookup key of a setting for a destination and (optional) source name.
+pub fn key_of(setting: &Setting, destination: &str, source: Option<&str>) -> Key {
+    match setting.group {
+        Destination => Key::new(&["destination", destination], setting.name),
+        DataWriter => Key::new(&["normalize"], setting.name).embedded_in("data_writer"),
+        Normalize => Key::new(&["normalize"], setting.name),
+        Load => Key::new(&["load"], setting.name),
+        Source => match source {
+            Some(source) => Key::new(&["sources", source], setting.name),
+            None => Key::new(&[], setting.name),
+        },
+    }
+}
+
+/// The lookup key of a credential field of a destination.
+pub fn credential_key(destination: &str, name: &str) -> Key {
+    Key::new(&["destination", destination], name).embedded_in("credentials")
+}
+
+/// The known setting `name` of `group`.
+pub fn setting_named(group: Group, name: &str) -> Option<&'static Setting> {
+    settings_of(group).find(|s| s.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schemes_have_their_dlt_fields() {
+        let s3: Vec<&str> = credential_fields("s3")
+            .unwrap()
+            .iter()
+            .map(|f| f.name)
+            .collect();
+        assert!(s3.contains(&"aws_access_key_id") && s3.contains(&"endpoint_url"));
+        assert!(credential_fields("file").unwrap().is_empty());
+        assert!(credential_fields("memory").is_none());
+        assert!(is_secret_credential("sftp_password"));
+        assert!(!is_secret_credential("aws_access_key_id"));
+        assert!(is_secret_credential("vendor_api_token"));
+        assert!(is_dict_setting("client_kwargs") && !is_dict_setting("layout"));
+    }
+}
