@@ -69,6 +69,9 @@ Examples:
     /// Show the resolved configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Pipeline maintenance (restore a pipeline's state and schema from its bucket).
+    #[command(subcommand)]
+    Pipeline(PipelineCommand),
     /// List the plugins found and every rejected plugin file with its reason.
     #[command(after_help = "\
 Examples:
@@ -92,6 +95,7 @@ impl Command {
             Command::Load(a) => a.json,
             Command::Config(ConfigCommand::Show(a)) => a.json,
             Command::Plugins(a) => a.json,
+            Command::Pipeline(PipelineCommand::Sync(a)) => a.json,
             Command::Init(_) | Command::Completions(_) => false,
         }
     }
@@ -137,6 +141,18 @@ pub struct RunArgs {
     /// Write uncompressed files (dlt's `disable_compression`).
     #[arg(long)]
     pub disable_compression: bool,
+    /// Nesting levels flattened into columns and child tables; deeper structures stay json
+    /// columns (dlt's `max_table_nesting`) [default: `max_table_nesting` of the source, else 1000].
+    #[arg(long, value_name = "N")]
+    pub max_table_nesting: Option<u32>,
+    /// Shorten longer table and column names with a hash tag (dlt's `max_identifier_length`)
+    /// [default: none].
+    #[arg(long, value_name = "N")]
+    pub max_identifier_length: Option<usize>,
+    /// A column type hint for the root table, e.g. `payload=json` (json columns are not
+    /// flattened) or `created=timestamp`; repeatable.
+    #[arg(long = "column", value_name = "NAME=TYPE", value_parser = parse_column_hint)]
+    pub columns: Vec<(String, stowage::schema::DltType)>,
     /// Dataset name [default: `dataset_name` from config, else `<pipeline>_dataset`].
     #[arg(long)]
     pub dataset: Option<String>,
@@ -153,6 +169,36 @@ pub struct RunArgs {
 /// `stowage load`.
 #[derive(Debug, Args)]
 pub struct LoadArgs {
+    /// Dataset name [default: `dataset_name` from config, else `<pipeline>_dataset`].
+    #[arg(long)]
+    pub dataset: Option<String>,
+    /// Folder of pipeline working dirs [default: ~/.stowage/pipelines].
+    #[arg(long, env = "STOWAGE_PIPELINES_DIR", value_name = "DIR")]
+    pub pipelines_dir: Option<PathBuf>,
+    /// Print a JSON summary instead of text.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub target: TargetArgs,
+}
+
+/// `stowage pipeline …`.
+#[derive(Debug, Subcommand)]
+pub enum PipelineCommand {
+    /// Restore the newest state and schema of a pipeline from the bucket into its (empty)
+    /// working dir, as dlt does on a new machine.
+    #[command(after_help = "\
+Examples:
+  stowage pipeline sync web --bucket-url s3://lake/raw --dataset web_data
+  stowage pipeline sync web          # bucket and dataset from .dlt/config.toml")]
+    Sync(PipelineSyncArgs),
+}
+
+/// `stowage pipeline sync NAME`.
+#[derive(Debug, Args)]
+pub struct PipelineSyncArgs {
+    /// Pipeline name (as the state files on the bucket spell it).
+    pub name: String,
     /// Dataset name [default: `dataset_name` from config, else `<pipeline>_dataset`].
     #[arg(long)]
     pub dataset: Option<String>,
@@ -220,4 +266,13 @@ pub struct PluginsArgs {
 pub struct CompletionsArgs {
     /// The shell.
     pub shell: clap_complete::Shell,
+}
+
+/// `NAME=TYPE` of `--column`.
+fn parse_column_hint(text: &str) -> Result<(String, stowage::schema::DltType), String> {
+    let (name, data_type) = text
+        .split_once('=')
+        .ok_or_else(|| format!("expected NAME=TYPE (e.g. payload=json), got `{text}`"))?;
+    let data_type = stowage::schema::DltType::parse(data_type.trim()).map_err(|e| e.to_string())?;
+    Ok((name.trim().to_string(), data_type))
 }

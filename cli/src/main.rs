@@ -12,6 +12,7 @@ mod init_cmd;
 mod init_templates;
 mod log;
 mod output;
+mod pipeline_cmd;
 mod plugins_cmd;
 mod run_cmd;
 mod settings;
@@ -27,6 +28,7 @@ fn main() {
         Command::Run(run) => run_cmd::run(&cli, run),
         Command::Load(load) => run_cmd::load(&cli, load),
         Command::Config(config) => config_cmd::config(&cli, config),
+        Command::Pipeline(args::PipelineCommand::Sync(sync)) => pipeline_cmd::sync(&cli, sync),
         Command::Plugins(list) => plugins_cmd::list(&cli, list),
         Command::Completions(shell) => {
             completions_cmd::completions(shell);

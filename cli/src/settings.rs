@@ -150,6 +150,12 @@ pub fn plan_run(cli: &Cli, args: &RunArgs) -> CliResult<Plan> {
         options.max_table_nesting =
             Some(u32::try_from(log::used("max_table_nesting", n).value).unwrap_or(u32::MAX));
     }
+    if args.max_table_nesting.is_some() {
+        options.max_table_nesting = args.max_table_nesting;
+    }
+    options.max_identifier_length = args.max_identifier_length;
+    options.column_hints = args.columns.clone();
+    options.input_format = args.input_format.unwrap_or_default();
     if let Some(n) = config
         .int(&destination.key("max_state_files"))
         .or_config()?
