@@ -106,7 +106,7 @@ pub fn normalize_identifier(identifier: &str) -> Result<String> {
     }
     let reduced = replace_non_word_runs(&translate(trimmed));
     let snake = camel_break_2(&camel_break_1(&reduced)).to_lowercase();
-    let prefixed = if snake.starts_with(|c: char| c.is_ascii_digit()) {
+    let prefixed = if snake.starts_with(is_digit) {
         format!("_{snake}")
     } else {
         snake
@@ -144,8 +144,14 @@ fn translate(s: &str) -> String {
         .collect()
 }
 
+/// Python's `[a-zA-Z\d_]` with Unicode `\d` (decimal digits of any script).
 fn is_word(c: char) -> bool {
-    c.is_ascii_alphanumeric() || c == '_'
+    c.is_ascii_alphanumeric() || c == '_' || is_digit(c)
+}
+
+/// Python's Unicode `\d` (approximated by Rust's numeric class minus letter-like numerals).
+fn is_digit(c: char) -> bool {
+    c.is_ascii_digit() || (c.is_numeric() && !c.is_alphabetic())
 }
 
 fn replace_non_word_runs(s: &str) -> String {

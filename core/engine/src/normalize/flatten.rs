@@ -44,6 +44,17 @@ pub struct Flattened {
     pub lists: Vec<(Vec<String>, Vec<Value>)>,
 }
 
+impl Flattened {
+    /// Sets a column; a key that normalizes to a name already set replaces its value in place
+    /// (like assigning to a Python dict: the later value wins, the first position stays).
+    fn put(&mut self, name: String, value: Value) {
+        match self.row.iter_mut().find(|(n, _)| *n == name) {
+            Some(slot) => slot.1 = value,
+            None => self.row.push((name, value)),
+        }
+    }
+}
+
 /// Flattens `dict` of `table` with `levels` of nesting left (dlt's `_flatten`: nested dicts are
 /// taken from a LIFO stack, so sibling dicts come out last-first).
 pub fn flatten(
@@ -84,7 +95,7 @@ pub fn flatten(
                     list_path.push(names.path(naming, &key)?);
                     out.lists.push((list_path, items));
                 }
-                other => out.row.push((nested_name, other)),
+                other => out.put(nested_name, other),
             }
         }
     }

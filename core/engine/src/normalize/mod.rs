@@ -98,7 +98,13 @@ impl RelationalNormalizer {
         let root = naming
             .path(&options.table)
             .map_err(|e| e.while_doing("normalizing the table name"))?;
-        schema.ensure_root_table(&root, &options.table, &options.write_disposition);
+        if !schema.has_table(&root) {
+            schema.ensure_root_table(&root, &options.table, &options.write_disposition);
+            // dlt's first extract: the root table's hash becomes the first remembered one.
+            let hash = schema.compute_hash();
+            schema.set_version_hash_if_new(&hash);
+        }
+        schema.ensure_state_table();
         schema.set_table_setting(&root, "write_disposition", json!(options.write_disposition));
         if options.max_nesting != DEFAULT_MAX_NESTING {
             schema.set_x_normalizer(&root, "max_nesting", json!(options.max_nesting));

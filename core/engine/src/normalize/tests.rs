@@ -190,3 +190,18 @@ fn null_only_columns_are_not_materialized_and_schema_evolves() {
         .unwrap();
     assert_eq!(n.schema().columns("events").len(), before + 1);
 }
+
+#[test]
+fn new_schema_history_and_table_order_match_dlt() {
+    let (n, _) = normalize(probe_rows());
+    let mut ours = n.into_schema();
+    ours.bump_version();
+    let dlt = dlt_probe_schema();
+    let ours = ours.to_json();
+    assert_eq!(ours["version"], dlt["version"]);
+    assert_eq!(ours["previous_hashes"], dlt["previous_hashes"]);
+    let order = |v: &Value| -> Vec<String> {
+        v["tables"].as_object().unwrap().keys().take(4).cloned().collect()
+    };
+    assert_eq!(order(&ours), order(&dlt));
+}

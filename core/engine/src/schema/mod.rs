@@ -23,6 +23,9 @@ const MAX_PREVIOUS_HASHES: usize = 10;
 /// The dlt tables and settings every schema starts with (as dlt 1.31 writes them).
 const DLT_DEFAULTS: &str = include_str!("dlt_defaults.json");
 
+/// dlt's pipeline state table.
+pub const STATE_TABLE: &str = "_dlt_pipeline_state";
+
 /// Prefix of dlt's own tables.
 pub const DLT_TABLE_PREFIX: &str = "_dlt";
 
@@ -52,7 +55,11 @@ impl Schema {
         doc.insert("version_hash".into(), json!(""));
         doc.insert("engine_version".into(), json!(ENGINE_VERSION));
         doc.insert("name".into(), json!(name));
-        doc.insert("tables".into(), defaults["tables"].clone());
+        let mut tables = defaults["tables"].clone();
+        if let Some(t) = tables.as_object_mut() {
+            t.shift_remove(STATE_TABLE);
+        }
+        doc.insert("tables".into(), tables);
         doc.insert("settings".into(), defaults["settings"].clone());
         doc.insert("normalizers".into(), defaults["normalizers"].clone());
         doc.insert("previous_hashes".into(), json!([]));
@@ -232,6 +239,48 @@ impl Schema {
             "resource": resource,
         });
         self.tables_mut().insert(name.into(), table);
+    }
+
+    /// Adds dlt's `_dlt_pipeline_state` table the way a first dlt run does: dlt's extract adds it
+    /// without `_dlt_id` (a new version whose hash is remembered when the schema is new), then
+    /// normalizing the state row completes it. Does nothing if the table exists.
+    pub fn ensure_state_table(&mut self) {
+        if self.has_table(STATE_TABLE) {
+            return;
+        }
+        let defaults: Value = serde_json::from_str(DLT_DEFAULTS).expect("bundled defaults");
+        let complete = defaults["tables"][STATE_TABLE].clone();
+        let mut extracted = complete.clone();
+        if let Some(t) = extracted.as_object_mut() {
+            t.shift_remove("x-normalizer");
+            if let Some(columns) = t.get_mut("columns").and_then(Value::as_object_mut) {
+                columns.shift_remove("_dlt_id");
+            }
+        }
+        let fresh = self.version() == 1 && self.previous_hashes_empty();
+        let before = self.compute_hash();
+        self.tables_mut().insert(STATE_TABLE.into(), extracted);
+        if fresh {
+            let extracted_hash = self.compute_hash();
+            self.doc.insert("previous_hashes".into(), json!([before]));
+            self.doc.insert("version_hash".into(), json!(extracted_hash));
+        }
+        self.tables_mut().insert(STATE_TABLE.into(), complete);
+    }
+
+    /// For a schema that was never stored (version 1, no history): takes `hash` as its hash
+    /// without bumping the version (dlt's `bump_version_if_modified` on an unhashed schema).
+    pub fn set_version_hash_if_new(&mut self, hash: &str) {
+        if self.version() == 1 && self.previous_hashes_empty() {
+            self.doc.insert("version_hash".into(), json!(hash));
+        }
+    }
+
+    fn previous_hashes_empty(&self) -> bool {
+        self.doc
+            .get("previous_hashes")
+            .and_then(Value::as_array)
+            .is_none_or(Vec::is_empty)
     }
 
     /// Creates a nested table of `parent` unless it exists.
