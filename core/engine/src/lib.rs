@@ -23,7 +23,6 @@ pub mod history;
 pub mod ids;
 pub mod input;
 pub mod job_writer;
-pub mod layout;
 pub mod loader;
 pub mod naming;
 pub mod normalize;
