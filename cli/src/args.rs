@@ -66,6 +66,29 @@ Examples:
   stowage load                          # the project's pipeline
   stowage load --pipeline web --json")]
     Load(LoadArgs),
+    /// Print what the next load would write and delete, without writing to the bucket.
+    #[command(after_help = "\
+Without INPUT and without a configured source, plans the pending packages (what `stowage load`
+does next). With INPUT the input is normalized first; --keep leaves that package pending so
+that `stowage load` executes exactly the printed plan.
+
+Examples:
+  stowage plan events.ndjson --table events --write-disposition replace
+  stowage plan events.ndjson --table events --layout '{table_name}/{YYYY}/{MM}/{load_id}.{file_id}' --keep
+  stowage plan --pending-only --json")]
+    Plan(crate::load_args::PlanArgs),
+    /// List a pipeline's load packages with their jobs, states and errors.
+    #[command(after_help = "\
+Examples:
+  stowage info
+  stowage info --pipeline web --json")]
+    Info(crate::load_args::InfoArgs),
+    /// Show one load package job by job: states, retries, object keys and errors.
+    #[command(after_help = "\
+Examples:
+  stowage show 1795310773.1276467
+  stowage show 1795310773.1276467 --pipeline web --json")]
+    Show(crate::load_args::ShowArgs),
     /// Show the resolved configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -93,6 +116,9 @@ impl Command {
         match self {
             Command::Run(a) => a.json,
             Command::Load(a) => a.json,
+            Command::Plan(a) => a.run.json,
+            Command::Info(a) => a.json,
+            Command::Show(a) => a.json,
             Command::Config(ConfigCommand::Show(a)) => a.json,
             Command::Plugins(a) => a.json,
             Command::Pipeline(PipelineCommand::Sync(a)) => a.json,
@@ -164,6 +190,10 @@ pub struct RunArgs {
     pub json: bool,
     #[command(flatten)]
     pub target: TargetArgs,
+    #[command(flatten)]
+    pub normalize: crate::load_args::NormalizeFlags,
+    #[command(flatten)]
+    pub load: crate::load_args::LoadFlags,
 }
 
 /// `stowage load`.
@@ -180,6 +210,8 @@ pub struct LoadArgs {
     pub json: bool,
     #[command(flatten)]
     pub target: TargetArgs,
+    #[command(flatten)]
+    pub load: crate::load_args::LoadFlags,
 }
 
 /// `stowage pipeline …`.

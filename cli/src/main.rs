@@ -8,12 +8,17 @@ mod args;
 mod completions_cmd;
 mod config_cmd;
 mod exit;
+mod info_cmd;
 mod init_cmd;
 mod init_templates;
+mod load_args;
+mod load_settings;
 mod log;
 mod output;
 mod pipeline_cmd;
+mod plan_cmd;
 mod plugins_cmd;
+mod progress;
 mod run_cmd;
 mod settings;
 
@@ -27,6 +32,9 @@ fn main() {
         Command::Init(init) => init_cmd::init(&cli, init),
         Command::Run(run) => run_cmd::run(&cli, run),
         Command::Load(load) => run_cmd::load(&cli, load),
+        Command::Plan(plan) => plan_cmd::plan(&cli, plan),
+        Command::Info(info) => info_cmd::info(&cli, info),
+        Command::Show(show) => info_cmd::show(&cli, show),
         Command::Config(config) => config_cmd::config(&cli, config),
         Command::Pipeline(args::PipelineCommand::Sync(sync)) => pipeline_cmd::sync(&cli, sync),
         Command::Plugins(list) => plugins_cmd::list(&cli, list),

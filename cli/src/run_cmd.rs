@@ -21,6 +21,9 @@ pub fn run(cli: &Cli, args: &RunArgs) -> CliResult {
         outln!("{}", run_json(&plan, &summary));
         return Ok(());
     }
+    if args.load.quiet {
+        return Ok(());
+    }
     for pending in &summary.finished_pending {
         print_load("finished pending load", pending);
     }
@@ -44,11 +47,12 @@ pub fn run(cli: &Cli, args: &RunArgs) -> CliResult {
 
 /// `stowage load`: finish pending packages.
 pub fn load(cli: &Cli, args: &LoadArgs) -> CliResult {
-    let plan = settings::plan_load(
+    let plan = settings::plan_load_with(
         cli,
         &args.target,
         args.dataset.as_deref(),
         args.pipelines_dir.clone(),
+        Some(&args.load),
     )?;
     let reg = registry(cli);
     let done = pipeline::load_pending(&reg, &plan.options).or_failed()?;
@@ -62,6 +66,9 @@ pub fn load(cli: &Cli, args: &LoadArgs) -> CliResult {
             "loads": loads,
         });
         outln!("{doc}");
+        return Ok(());
+    }
+    if args.load.quiet {
         return Ok(());
     }
     if done.is_empty() {
@@ -94,13 +101,24 @@ fn run_json(plan: &Plan, summary: &RunSummary) -> Value {
         "files": summary.load.files,
         "bytes": summary.load.bytes,
         "marker": summary.load.marker,
+        "deleted": summary.load.deleted,
+        "written": summary.load.written(),
+        "warnings": summary.load.warnings,
         "finished_pending": summary.finished_pending.iter().map(load_json).collect::<Vec<_>>(),
         "workdir": summary.workdir,
     })
 }
 
 fn load_json(s: &LoadSummary) -> Value {
-    json!({"load_id": s.load_id, "files": s.files, "bytes": s.bytes, "marker": s.marker})
+    json!({
+        "load_id": s.load_id,
+        "files": s.files,
+        "bytes": s.bytes,
+        "marker": s.marker,
+        "deleted": s.deleted,
+        "written": s.written(),
+        "warnings": s.warnings,
+    })
 }
 
 fn print_load(what: &str, s: &LoadSummary) {

@@ -16,8 +16,9 @@ use stowage::{Error, Options};
 
 use crate::args::{Cli, RunArgs, TargetArgs};
 use crate::exit::{CliError, CliResult, Failed};
+use crate::load_args::LoadFlags;
 use crate::output::errln;
-use crate::{log, output};
+use crate::{load_settings, log, output};
 
 /// What to run, resolved.
 pub struct Plan {
@@ -109,6 +110,14 @@ pub fn plan_run(cli: &Cli, args: &RunArgs) -> CliResult<Plan> {
     let mut config = load_config(cli)?;
     let source = choose_source(&config, &args.target, args.input.is_none())?;
     let (pipeline, destination) = target(&mut config, &args.target, source.as_deref())?;
+    let (normalize_flags, load_flags) = (Some(&args.normalize), Some(&args.load));
+    load_settings::set_flags(
+        &mut config,
+        &destination,
+        source.as_deref(),
+        normalize_flags,
+        load_flags,
+    );
     let input = input_path(&config, args, source.as_deref())?;
     let table = match (&args.table, source.as_deref()) {
         (Some(table), _) => table.clone(),
@@ -167,6 +176,13 @@ pub fn plan_run(cli: &Cli, args: &RunArgs) -> CliResult<Plan> {
     let default_bucket = bucket_url.is_none();
     options.bucket_url = bucket_url;
     options.backend_options = backend_options;
+    load_settings::apply(
+        &config,
+        &destination,
+        source.as_deref(),
+        args.load.quiet,
+        &mut options,
+    )?;
     warn_unapplied(&config, &destination, source.as_deref());
     Ok(Plan {
         options,
@@ -183,9 +199,27 @@ pub fn plan_load(
     dataset: Option<&str>,
     pipelines_dir: Option<PathBuf>,
 ) -> CliResult<Plan> {
+    plan_load_with(cli, target_args, dataset, pipelines_dir, None)
+}
+
+/// [`plan_load`] with the load flags (`--layout`, `--workers`, `--quiet`).
+pub fn plan_load_with(
+    cli: &Cli,
+    target_args: &TargetArgs,
+    dataset: Option<&str>,
+    pipelines_dir: Option<PathBuf>,
+    load_flags: Option<&LoadFlags>,
+) -> CliResult<Plan> {
     let mut config = load_config(cli)?;
     let source = choose_source(&config, target_args, true)?;
     let (pipeline, destination) = target(&mut config, target_args, source.as_deref())?;
+    load_settings::set_flags(
+        &mut config,
+        &destination,
+        source.as_deref(),
+        None,
+        load_flags,
+    );
     let mut options = RunOptions::new("-", "unused");
     options.pipeline = pipeline;
     options.dataset = match dataset {
@@ -206,6 +240,14 @@ pub fn plan_load(
     let default_bucket = bucket_url.is_none();
     options.bucket_url = bucket_url;
     options.backend_options = backend_options;
+    let quiet = load_flags.is_some_and(|f| f.quiet);
+    load_settings::apply(
+        &config,
+        &destination,
+        source.as_deref(),
+        quiet,
+        &mut options,
+    )?;
     Ok(Plan {
         options,
         source,

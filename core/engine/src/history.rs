@@ -116,6 +116,32 @@ pub fn newest_schema(
         .map_err(|e| e.while_doing(format!("reading {}", file.key)))
 }
 
+/// The key of the state file of a load (what [`store_state`] writes).
+pub fn state_key(dataset: &str, state: &PipelineState, load_id: &str, schema_hash: &str) -> String {
+    let pipeline = state.get_str("pipeline_name").unwrap_or_default();
+    format!(
+        "{dataset}/{STATE_FOLDER}/{pipeline}__{load_id}__{}.jsonl",
+        hash_hex(schema_hash)
+    )
+}
+
+/// The key [`store_schema_version`] would write, with `time` for the write time.
+pub fn schema_version_key(dataset: &str, schema: &Schema, time: &str) -> String {
+    format!(
+        "{dataset}/{VERSION_FOLDER}/{}__{time}__{}.jsonl",
+        schema.name(),
+        hash_hex(schema.version_hash())
+    )
+}
+
+/// True if `keys` (a listing of `_dlt_version/`) hold a version of `schema` with its hash.
+pub fn schema_version_listed(keys: &[String], schema: &Schema) -> bool {
+    let hex = hash_hex(schema.version_hash());
+    keys.iter()
+        .filter_map(|k| parse_history_key(k))
+        .any(|f| f.name == schema.name() && f.hex == hex)
+}
+
 /// Writes `_dlt_pipeline_state/{pipeline}__{load_id}__{hex}.jsonl` and applies
 /// `max_state_files` (≤ 0 keeps everything). Returns the key.
 pub fn store_state(
@@ -130,10 +156,7 @@ pub fn store_state(
         .get_str("pipeline_name")
         .unwrap_or_default()
         .to_string();
-    let key = format!(
-        "{dataset}/{STATE_FOLDER}/{pipeline}__{load_id}__{}.jsonl",
-        hash_hex(schema_hash)
-    );
+    let key = state_key(dataset, state, load_id, schema_hash);
     let doc = json!({
         "version": state.version(),
         "engine_version": crate::state::STATE_ENGINE_VERSION,

@@ -3,12 +3,17 @@
 //! Each open file runs on its own thread: the format plugin pulls batches from a bounded
 //! channel (so encoding overlaps with parsing and memory stays bounded) and writes into a job
 //! file that appears under its final name only when complete. A batch with a grown schema closes
-//! the current file and opens a new one (a new `file_id`).
+//! the current file and opens a new one (a new `file_id`), and so do the rotation limits
+//! ([`FileLimits`], dlt's `file_max_items` / `file_max_bytes`, spec §4.1): a file holds at most
+//! `max_items` rows (batches are sliced to fit), and once `max_bytes` bytes reached the job file
+//! the next batch starts a new one. The byte count is what the format has written so far (after
+//! compression; formats buffer a little), where dlt counts the uncompressed position.
 
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
@@ -41,16 +46,25 @@ impl RecordBatchReader for ChannelReader {
     }
 }
 
+/// Rotation limits of one job file.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FileLimits {
+    /// Rows per file (`file_max_items`).
+    pub max_items: Option<usize>,
+    /// Bytes per file (`file_max_bytes`), checked after each batch.
+    pub max_bytes: Option<u64>,
+}
+
 /// A job file written in place: `.{name}.part` until `finish`, then renamed.
 struct JobFileWriter {
     file: Option<File>,
     part: PathBuf,
     target: PathBuf,
-    written: u64,
+    written: Arc<AtomicU64>,
 }
 
 impl JobFileWriter {
-    fn create(dir: &Path, name: &str) -> crate::Result<Self> {
+    fn create(dir: &Path, name: &str, written: Arc<AtomicU64>) -> crate::Result<Self> {
         let part = dir.join(format!(".{name}.part"));
         let file = File::create(&part)
             .map_err(|e| Error::from_io(&e, format!("creating {}", part.display())))?;
@@ -58,7 +72,7 @@ impl JobFileWriter {
             file: Some(file),
             part,
             target: dir.join(name),
-            written: 0,
+            written,
         })
     }
 }
@@ -71,7 +85,7 @@ impl ObjectWriter for JobFileWriter {
             .ok_or_else(|| Error::unexpected("job file closed"))?;
         f.write_all(data)
             .map_err(|e| Error::from_io(&e, format!("writing {}", self.part.display())))?;
-        self.written += data.len() as u64;
+        self.written.fetch_add(data.len() as u64, Ordering::Relaxed);
         Ok(())
     }
 
@@ -84,7 +98,7 @@ impl ObjectWriter for JobFileWriter {
             .map_err(|e| Error::from_io(&e, format!("syncing {}", self.part.display())))?;
         std::fs::rename(&self.part, &self.target)
             .map_err(|e| Error::from_io(&e, format!("renaming {}", self.part.display())))?;
-        Ok(self.written)
+        Ok(self.written.load(Ordering::Relaxed))
     }
 
     fn abort(mut self: Box<Self>) -> crate::Result<()> {
@@ -107,6 +121,8 @@ struct OpenFile {
     handle: JoinHandle<crate::Result<WriteSummary>>,
     schema: SchemaRef,
     job: JobFile,
+    rows: usize,
+    written: Arc<AtomicU64>,
 }
 
 /// The job files of one table in one package.
@@ -114,6 +130,7 @@ pub struct TableFiles {
     table: String,
     format: Arc<ForeignFormat>,
     dir: PathBuf,
+    limits: FileLimits,
     current: Option<OpenFile>,
     done: Vec<(JobFile, WriteSummary)>,
 }
@@ -130,16 +147,27 @@ impl std::fmt::Debug for TableFiles {
 impl TableFiles {
     /// Files of `table` written with `format` into `dir` (the package's `new_jobs`).
     pub fn new(table: &str, format: Arc<ForeignFormat>, dir: PathBuf) -> Self {
+        TableFiles::with_limits(table, format, dir, FileLimits::default())
+    }
+
+    /// Like [`TableFiles::new`], rotating files at `limits`.
+    pub fn with_limits(
+        table: &str,
+        format: Arc<ForeignFormat>,
+        dir: PathBuf,
+        limits: FileLimits,
+    ) -> Self {
         TableFiles {
             table: table.into(),
             format,
             dir,
+            limits,
             current: None,
             done: Vec::new(),
         }
     }
 
-    /// Writes one batch (rotating to a new file when the schema grew).
+    /// Writes one batch, rotating to a new file when the schema grew or a limit is reached.
     pub fn write(&mut self, batch: RecordBatch) -> crate::Result<()> {
         if self
             .current
@@ -148,19 +176,52 @@ impl TableFiles {
         {
             self.close_current()?;
         }
-        if self.current.is_none() {
-            self.current = Some(self.open(batch.schema())?);
-        }
-        let open = self.current.as_ref().expect("opened above");
-        if open.tx.send(batch).is_err() {
-            // The writer thread stopped early: its result carries the reason.
-            self.close_current()?;
-            return Err(Error::unexpected(format!(
-                "the writer of table `{}` stopped early",
-                self.table
-            )));
+        let total = batch.num_rows();
+        let mut offset = 0;
+        while offset < total {
+            if self.current.is_none() {
+                self.current = Some(self.open(batch.schema())?);
+            }
+            let open = self.current.as_mut().expect("opened above");
+            let room = self
+                .limits
+                .max_items
+                .map_or(usize::MAX, |max| max.max(1).saturating_sub(open.rows));
+            let take = room.min(total - offset);
+            let part = match (offset, take) {
+                (0, n) if n == total => batch.clone(),
+                _ => batch.slice(offset, take),
+            };
+            if open.tx.send(part).is_err() {
+                // The writer thread stopped early: its result carries the reason.
+                self.close_current()?;
+                return Err(Error::unexpected(format!(
+                    "the writer of table `{}` stopped early",
+                    self.table
+                )));
+            }
+            open.rows += take;
+            offset += take;
+            if self.is_full() {
+                self.close_current()?;
+            }
         }
         Ok(())
+    }
+
+    fn is_full(&self) -> bool {
+        let Some(open) = &self.current else {
+            return false;
+        };
+        let items_full = self
+            .limits
+            .max_items
+            .is_some_and(|max| open.rows >= max.max(1));
+        let bytes_full = self
+            .limits
+            .max_bytes
+            .is_some_and(|max| open.written.load(Ordering::Relaxed) >= max);
+        items_full || bytes_full
     }
 
     fn open(&self, schema: SchemaRef) -> crate::Result<OpenFile> {
@@ -170,7 +231,8 @@ impl TableFiles {
             retry: 0,
             ext: self.format.file_extension().to_string(),
         };
-        let sink = JobFileWriter::create(&self.dir, &job.file_name())?;
+        let written = Arc::new(AtomicU64::new(0));
+        let sink = JobFileWriter::create(&self.dir, &job.file_name(), written.clone())?;
         let (tx, rx) = sync_channel(CHANNEL_DEPTH);
         let reader = ChannelReader {
             rx,
@@ -186,6 +248,8 @@ impl TableFiles {
             handle,
             schema,
             job,
+            rows: 0,
+            written,
         })
     }
 

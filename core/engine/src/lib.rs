@@ -19,19 +19,28 @@
 
 pub mod bucket_url;
 pub mod config;
+pub mod disposition;
+pub mod fault;
 pub mod history;
 pub mod ids;
 pub mod input;
+pub mod inspect;
 pub mod job_writer;
+pub mod layout;
 pub mod loader;
 pub mod naming;
 pub mod normalize;
 pub mod package;
 pub mod pipeline;
+pub mod plan;
 pub mod plugins;
+pub mod progress;
+pub mod retry;
 pub mod schema;
 pub mod special_files;
+pub mod staging;
 pub mod state;
+mod upload;
 
 /// The error of every engine operation: a kind, a message, context and a retry flag.
 pub use stowage_plugin_sdk::PluginError as Error;

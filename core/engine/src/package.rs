@@ -4,14 +4,39 @@
 //! when every job file is complete, and to `load/loaded/<load_id>/` after the bucket has the
 //! marker. Jobs move `new_jobs/` → `started_jobs/` → `completed_jobs/` by atomic renames. Files
 //! being written carry a leading `.` and are never taken for jobs.
+//!
+//! A job that failed for good is moved to `failed_jobs/` next to `<job file>.exception` (the
+//! error); a retried job is renamed with its retry count + 1, and each earlier error is kept in
+//! `.exceptions/<job id>.<retry>.exception`. A package's files: `schema.json`,
+//! `load_package_state.json` (with `created_at` and, when it changed, `pipeline_state`),
+//! `load_plan.json` (the remote key of every job, fixed when loading starts), and
+//! `truncated_tables.json` (written once replace has emptied its tables).
 
 use std::fs;
 use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
 
 use crate::{Error, Result};
 
 /// Job folders inside a package.
 pub const JOB_STATES: [&str; 4] = ["new_jobs", "started_jobs", "completed_jobs", "failed_jobs"];
+/// Package stages (folders under `<workdir>/load/`), in order.
+pub const STAGES: [&str; 3] = ["new", "normalized", "loaded"];
+/// The stored schema of the package.
+pub const SCHEMA_FILE: &str = "schema.json";
+/// Package state: `created_at`, `pipeline_state`.
+pub const STATE_FILE: &str = "load_package_state.json";
+/// Remote keys of the jobs, fixed when loading starts.
+pub const PLAN_FILE: &str = "load_plan.json";
+/// Tables replace has emptied (written after the deletes).
+pub const TRUNCATED_FILE: &str = "truncated_tables.json";
+/// Written when the package is loaded (`loaded`).
+pub const COMPLETED_FILE: &str = "package_completed.json";
+/// Suffix of a failed job's error file.
+pub const EXCEPTION_SUFFIX: &str = ".exception";
+/// Folder of errors of earlier attempts.
+pub const EXCEPTIONS_DIR: &str = ".exceptions";
 
 /// A job file name: `{table}.{file_id}.{retry}.{format}[.gz]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +78,19 @@ impl JobFile {
             self.table, self.file_id, self.retry, self.ext
         )
     }
+
+    /// The job id: the file name without the retry count (`users.4e4f868a53.jsonl.gz`).
+    pub fn job_id(&self) -> String {
+        format!("{}.{}.{}", self.table, self.file_id, self.ext)
+    }
+
+    /// The same job with another retry count.
+    pub fn with_retry(&self, retry: u32) -> JobFile {
+        JobFile {
+            retry,
+            ..self.clone()
+        }
+    }
 }
 
 /// One load package.
@@ -84,7 +122,48 @@ impl Package {
 
     /// Normalized packages waiting to be loaded, oldest first.
     pub fn pending(workdir: &Path) -> Result<Vec<Package>> {
-        let root = workdir.join("load/normalized");
+        Package::in_stage(workdir, "normalized")
+    }
+
+    /// Every package of the working dir, oldest first within each stage (new, normalized,
+    /// loaded).
+    pub fn all(workdir: &Path) -> Result<Vec<Package>> {
+        let mut out = Vec::new();
+        for stage in STAGES {
+            out.extend(Package::in_stage(workdir, stage)?);
+        }
+        Ok(out)
+    }
+
+    /// The package with `load_id`, in whatever stage it is.
+    pub fn open(workdir: &Path, load_id: &str) -> Result<Package> {
+        for stage in STAGES {
+            let dir = workdir.join("load").join(stage).join(load_id);
+            if dir.is_dir() {
+                return Ok(Package {
+                    dir,
+                    load_id: load_id.into(),
+                });
+            }
+        }
+        Err(Error::not_found(format!(
+            "no load package {load_id} in {}",
+            workdir.join("load").display()
+        )))
+    }
+
+    /// The stage of the package (`new`, `normalized` or `loaded`).
+    pub fn stage(&self) -> &str {
+        self.dir
+            .parent()
+            .and_then(|p| p.file_name())
+            .and_then(|n| n.to_str())
+            .unwrap_or("")
+    }
+
+    /// Packages in `load/<stage>`, oldest first.
+    pub fn in_stage(workdir: &Path, stage: &str) -> Result<Vec<Package>> {
+        let root = workdir.join("load").join(stage);
         let Ok(entries) = fs::read_dir(&root) else {
             return Ok(Vec::new());
         };
@@ -118,10 +197,123 @@ impl Package {
         let mut names: Vec<String> = entries
             .filter_map(|e| e.ok())
             .filter_map(|e| e.file_name().into_string().ok())
-            .filter(|n| !n.starts_with('.'))
+            .filter(|n| !n.starts_with('.') && !n.ends_with(EXCEPTION_SUFFIX))
             .collect();
         names.sort();
         names.iter().map(|n| JobFile::parse(n)).collect()
+    }
+
+    /// The path of a job file in a state folder.
+    pub fn job_path(&self, state: &str, job: &JobFile) -> PathBuf {
+        self.state_dir(state).join(job.file_name())
+    }
+
+    /// Renames a job in `state` to its next retry count (atomic) and returns the renamed job.
+    pub fn bump_retry(&self, job: &JobFile, state: &str) -> Result<JobFile> {
+        let next = job.with_retry(job.retry + 1);
+        let (src, dst) = (self.job_path(state, job), self.job_path(state, &next));
+        fs::rename(&src, &dst)
+            .map_err(|e| io(e, format!("renaming job {} for a retry", job.file_name())))?;
+        Ok(next)
+    }
+
+    /// Keeps the error of one attempt in `.exceptions/<job id>.<retry>.exception`.
+    pub fn record_attempt_error(&self, job: &JobFile, error: &str) -> Result<()> {
+        let dir = self.dir.join(EXCEPTIONS_DIR);
+        fs::create_dir_all(&dir).map_err(|e| io(e, format!("creating {}", dir.display())))?;
+        let name = format!("{}.{}{EXCEPTION_SUFFIX}", job.job_id(), job.retry);
+        write_atomic(&dir.join(name), error.as_bytes())
+    }
+
+    /// Errors of earlier attempts of a job, oldest first.
+    pub fn attempt_errors(&self, job: &JobFile) -> Vec<String> {
+        let dir = self.dir.join(EXCEPTIONS_DIR);
+        let prefix = format!("{}.", job.job_id());
+        let mut found: Vec<(u32, String)> = fs::read_dir(&dir)
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.ok())
+            .filter_map(|e| {
+                let name = e.file_name().into_string().ok()?;
+                let retry = name
+                    .strip_prefix(&prefix)?
+                    .strip_suffix(EXCEPTION_SUFFIX)?
+                    .parse()
+                    .ok()?;
+                Some((retry, fs::read_to_string(e.path()).ok()?))
+            })
+            .collect();
+        found.sort();
+        found.into_iter().map(|(_, text)| text).collect()
+    }
+
+    /// Fails a job for good: writes `failed_jobs/<job>.exception`, then moves the job there.
+    pub fn fail_job(&self, job: &JobFile, from: &str, error: &str) -> Result<()> {
+        let name = format!("{}{EXCEPTION_SUFFIX}", job.file_name());
+        write_atomic(&self.state_dir("failed_jobs").join(name), error.as_bytes())?;
+        self.move_job(job, from, "failed_jobs")
+    }
+
+    /// The error of a failed job, if any.
+    pub fn job_error(&self, job: &JobFile) -> Option<String> {
+        let name = format!("{}{EXCEPTION_SUFFIX}", job.file_name());
+        fs::read_to_string(self.state_dir("failed_jobs").join(name)).ok()
+    }
+
+    /// Puts failed jobs back in `new_jobs` with their retry count + 1 (their errors move to
+    /// `.exceptions/`); returns the requeued jobs.
+    pub fn requeue_failed(&self) -> Result<Vec<JobFile>> {
+        let mut requeued = Vec::new();
+        for job in self.jobs("failed_jobs")? {
+            if let Some(error) = self.job_error(&job) {
+                self.record_attempt_error(&job, &error)?;
+                let name = format!("{}{EXCEPTION_SUFFIX}", job.file_name());
+                let _ = fs::remove_file(self.state_dir("failed_jobs").join(name));
+            }
+            let next = job.with_retry(job.retry + 1);
+            fs::rename(
+                self.job_path("failed_jobs", &job),
+                self.job_path("new_jobs", &next),
+            )
+            .map_err(|e| io(e, format!("requeueing failed job {}", job.file_name())))?;
+            requeued.push(next);
+        }
+        Ok(requeued)
+    }
+
+    /// A JSON file of the package folder, if it exists.
+    pub fn read_json(&self, name: &str) -> Result<Option<serde_json::Value>> {
+        let path = self.dir.join(name);
+        match fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+                Error::invalid(format!(
+                    "{name} of package {} is corrupt: {e}",
+                    self.load_id
+                ))
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io(e, format!("reading {}", path.display()))),
+        }
+    }
+
+    /// When the package was created (`created_at` of its state; dlt's typed-JSON prefix
+    /// U+F027 is accepted).
+    pub fn created_at(&self) -> Result<Option<DateTime<Utc>>> {
+        let Some(doc) = self.read_json(STATE_FILE)? else {
+            return Ok(None);
+        };
+        let Some(text) = doc.get("created_at").and_then(|v| v.as_str()) else {
+            return Ok(None);
+        };
+        let text = text.trim_start_matches('\u{f027}');
+        DateTime::parse_from_rfc3339(text)
+            .map(|t| Some(t.to_utc()))
+            .map_err(|e| {
+                Error::invalid(format!(
+                    "created_at `{text}` of package {} is not a date-time: {e}",
+                    self.load_id
+                ))
+            })
     }
 
     /// Moves a job between state folders (atomic rename).

@@ -1,4 +1,5 @@
-//! A whole run: finish pending packages, normalize the input into a new load package, load it.
+//! A whole run: finish pending packages, normalize the input into a new load package, load it;
+//! and its dry run, [`plan`].
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -7,13 +8,18 @@ use std::sync::Arc;
 use stowage_plugin_sdk::{Backend, Options};
 
 use crate::bucket_url::{DEFAULT_BUCKET, absolutize};
+use crate::disposition::WriteDisposition;
 use crate::input::{InputFormat, RecordSource};
-use crate::job_writer::TableFiles;
-use crate::loader::{LoadSummary, LoadTarget, load_package};
+use crate::job_writer::{FileLimits, TableFiles};
+use crate::layout::{Layout, LayoutSettings};
+use crate::loader::{DEFAULT_WORKERS, LoadSummary, LoadTarget, load_package};
 use crate::naming::{Naming, normalize_identifier};
 use crate::normalize::{NormalizeOptions, RelationalNormalizer};
 use crate::package::{Package, write_atomic};
+use crate::plan::{LiveBucket, LoadPlan, plan_packages};
 use crate::plugins::Registry;
+use crate::progress::{Event, ProgressHandle};
+use crate::retry::RetryPolicy;
 use crate::schema::{DltType, Schema};
 use crate::special_files::iso_utc;
 use crate::state::PipelineState;
@@ -55,6 +61,25 @@ pub struct RunOptions {
     pub max_state_files: i64,
     /// How to read `input` (`Auto`: by extension; stdin is NDJSON).
     pub input_format: InputFormat,
+    /// The root table's write disposition (nested tables follow it).
+    pub write_disposition: WriteDisposition,
+    /// Layout of data file keys, extra placeholders, `current_datetime`.
+    pub layout: LayoutSettings,
+    /// Warn about layout separators table names may contain (default true).
+    pub warn_unsafe_layout_separators: bool,
+    /// Rows per job file (dlt's `file_max_items`; default: no limit).
+    pub file_max_items: Option<usize>,
+    /// Bytes per job file (dlt's `file_max_bytes`; default: no limit).
+    pub file_max_bytes: Option<u64>,
+    /// Parallel uploads (`load.workers`, default 20).
+    pub workers: usize,
+    /// Retries of transient bucket errors (`load.raise_on_max_retries`, default 5).
+    pub retry: RetryPolicy,
+    /// Where progress events go (default: nowhere).
+    pub progress: ProgressHandle,
+    /// Load through a staging bucket into a database destination (`None`: the bucket is the
+    /// destination).
+    pub staging: Option<crate::staging::StagingOptions>,
 }
 
 impl RunOptions {
@@ -76,6 +101,15 @@ impl RunOptions {
             column_hints: Vec::new(),
             max_state_files: history::DEFAULT_MAX_STATE_FILES,
             input_format: InputFormat::Auto,
+            write_disposition: WriteDisposition::Append,
+            layout: LayoutSettings::default(),
+            warn_unsafe_layout_separators: true,
+            file_max_items: None,
+            file_max_bytes: None,
+            workers: DEFAULT_WORKERS,
+            retry: RetryPolicy::default(),
+            progress: ProgressHandle::none(),
+            staging: None,
         }
     }
 }
@@ -120,14 +154,14 @@ fn home_dir() -> Result<PathBuf> {
 }
 
 /// Resolved names shared by run and load.
-struct Names {
-    bucket_url: String,
-    dataset: String,
-    schema_name: String,
-    workdir: PathBuf,
+pub(crate) struct Names {
+    pub(crate) bucket_url: String,
+    pub(crate) dataset: String,
+    pub(crate) schema_name: String,
+    pub(crate) workdir: PathBuf,
 }
 
-fn resolve_names(options: &RunOptions) -> Result<Names> {
+pub(crate) fn resolve_names(options: &RunOptions) -> Result<Names> {
     if options.pipeline.trim().is_empty() {
         return Err(Error::invalid("the pipeline name is empty"));
     }
@@ -152,25 +186,70 @@ fn resolve_names(options: &RunOptions) -> Result<Names> {
 
 /// Runs the pipeline: pending packages first, then normalize `options.input` and load it.
 pub fn run(registry: &Registry, options: &RunOptions) -> Result<RunSummary> {
+    if let Some(staging) = &options.staging {
+        return crate::staging::run(registry, options, staging);
+    }
     let names = resolve_names(options)?;
     let table = Naming::with_max_length(options.max_identifier_length)
         .path(&options.table)
         .map_err(|e| e.while_doing("table name"))?;
+    let target = load_target(options, &names)?;
     let backend = registry.open_backend(&names.bucket_url, &options.backend_options)?;
     let format = registry.open_format(&options.format, &options.format_options)?;
     // Opened before anything else happens, so a bad input fails with nothing created.
     let reader = crate::input::open(&options.input, options.input_format, registry)?;
-    let target = LoadTarget {
-        dataset: names.dataset.clone(),
-        schema_name: names.schema_name.clone(),
-        max_state_files: options.max_state_files,
-    };
     let finished_pending = load_all_pending(backend.as_ref(), &target, &names.workdir)?;
     let last = finished_pending.last().map(|s| s.load_id.clone());
+    let normalized = normalize_package(
+        backend.as_ref(),
+        options,
+        &names,
+        reader,
+        format,
+        last.as_deref(),
+        true,
+    )?;
+    let mut package = normalized.package;
+    let load = load_package(backend.as_ref(), &target, &mut package, &names.workdir)?;
+    Ok(RunSummary {
+        load_id: package.load_id,
+        bucket_url: names.bucket_url,
+        dataset: names.dataset,
+        table,
+        rows: normalized.rows,
+        load,
+        finished_pending,
+        workdir: names.workdir,
+    })
+}
+
+/// A package just normalized.
+pub(crate) struct Normalized {
+    pub(crate) package: Package,
+    pub(crate) rows: u64,
+}
+
+/// Normalizes `reader` into a new package in `load/normalized` (load id after `last`); with
+/// `save`, the evolved schema and state become the pipeline's (the package will be loaded).
+pub(crate) fn normalize_package(
+    backend: &dyn Backend,
+    options: &RunOptions,
+    names: &Names,
+    reader: Box<dyn RecordSource>,
+    format: Arc<stowage_plugin_sdk::ffi::client::ForeignFormat>,
+    last: Option<&str>,
+    save: bool,
+) -> Result<Normalized> {
+    let last = match last {
+        Some(id) => Some(id.to_string()),
+        None => Package::pending(&names.workdir)?
+            .last()
+            .map(|p| p.load_id.clone()),
+    };
     let load_id = ids::new_load_id(last.as_deref());
-    let (schema, state) = starting_point(backend.as_ref(), options, &names)?;
+    let (schema, state) = starting_point(backend, options, names)?;
     let mut package = Package::create(&names.workdir, &load_id)?;
-    let (rows, schema, state) =
+    let (rows, jobs, schema, state) =
         match normalize_into(&package, options, reader, format, schema, state) {
             Ok(done) => done,
             Err(e) => {
@@ -179,32 +258,107 @@ pub fn run(registry: &Registry, options: &RunOptions) -> Result<RunSummary> {
             }
         };
     package.move_to(&names.workdir, "normalized")?;
-    LocalStore {
-        workdir: names.workdir.clone(),
+    if save {
+        LocalStore {
+            workdir: names.workdir.clone(),
+        }
+        .save(&schema, &state)?;
     }
-    .save(&schema, &state)?;
-    let load = load_package(backend.as_ref(), &target, &mut package, &names.workdir)?;
-    Ok(RunSummary {
-        load_id,
+    options.progress.emit(&Event::Normalized {
+        load_id: &load_id,
+        rows,
+        jobs,
+    });
+    Ok(Normalized { package, rows })
+}
+
+/// What [`plan`] normalizes first, if anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlanInput {
+    /// Plan only the pending packages.
+    PendingOnly,
+    /// Normalize `options.input` into a new package, plan it after the pending ones, then
+    /// delete it (its ids are not reused).
+    Discard,
+    /// Normalize `options.input` into a new package and keep it pending: `stowage load` then
+    /// executes exactly this plan.
+    Keep,
+}
+
+/// The result of [`plan`].
+#[derive(Debug, Clone)]
+pub struct PlanSummary {
+    /// Resolved bucket URL.
+    pub bucket_url: String,
+    /// Normalized dataset name.
+    pub dataset: String,
+    /// One plan per package, in load order.
+    pub plans: Vec<LoadPlan>,
+    /// The package normalized for this plan and whether it was kept.
+    pub normalized: Option<(String, u64, bool)>,
+    /// The pipeline working dir.
+    pub workdir: PathBuf,
+}
+
+/// A dry run: what the next load would write and delete, reading the bucket but never writing
+/// to it. With an input, the input is normalized into a package first (see [`PlanInput`]).
+pub fn plan(registry: &Registry, options: &RunOptions, input: PlanInput) -> Result<PlanSummary> {
+    let names = resolve_names(options)?;
+    let target = load_target(options, &names)?;
+    let backend = registry.open_backend(&names.bucket_url, &options.backend_options)?;
+    let mut normalized = None;
+    if input != PlanInput::PendingOnly {
+        let format = registry.open_format(&options.format, &options.format_options)?;
+        let reader = crate::input::open(&options.input, options.input_format, registry)?;
+        let keep = input == PlanInput::Keep;
+        normalized = Some(normalize_package(
+            backend.as_ref(),
+            options,
+            &names,
+            reader,
+            format,
+            None,
+            keep,
+        )?);
+    }
+    let pending = Package::pending(&names.workdir)?;
+    let plans = plan_packages(&LiveBucket(backend.as_ref()), &target, &pending);
+    let normalized = match normalized {
+        Some(n) if input == PlanInput::Discard => {
+            let info = (n.package.load_id.clone(), n.rows, false);
+            n.package.discard()?;
+            Some(info)
+        }
+        Some(n) => Some((n.package.load_id.clone(), n.rows, true)),
+        None => None,
+    };
+    Ok(PlanSummary {
         bucket_url: names.bucket_url,
         dataset: names.dataset,
-        table,
-        rows,
-        load,
-        finished_pending,
+        plans: plans?,
+        normalized,
         workdir: names.workdir,
     })
+}
+
+/// Where and how packages are loaded; validates the layout before anything is created.
+pub(crate) fn load_target(options: &RunOptions, names: &Names) -> Result<LoadTarget> {
+    let layout = Layout::new(&options.layout)?;
+    let mut target = LoadTarget::new(&names.dataset, &names.schema_name);
+    target.max_state_files = options.max_state_files;
+    target.layout = layout;
+    target.warn_unsafe_separators = options.warn_unsafe_layout_separators;
+    target.workers = options.workers.max(1);
+    target.retry = options.retry;
+    target.progress = options.progress.clone();
+    Ok(target)
 }
 
 /// Loads every pending (normalized, not yet loaded) package of the pipeline.
 pub fn load_pending(registry: &Registry, options: &RunOptions) -> Result<Vec<LoadSummary>> {
     let names = resolve_names(options)?;
+    let target = load_target(options, &names)?;
     let backend = registry.open_backend(&names.bucket_url, &options.backend_options)?;
-    let target = LoadTarget {
-        dataset: names.dataset,
-        schema_name: names.schema_name,
-        max_state_files: options.max_state_files,
-    };
     load_all_pending(backend.as_ref(), &target, &names.workdir)
 }
 
@@ -333,7 +487,7 @@ pub fn sync(registry: &Registry, options: &RunOptions) -> Result<String> {
 }
 
 /// Reads the input, writes job files, the package's schema and (if changed) state; returns the
-/// row count of the root table and the evolved schema and state.
+/// row count of the root table, the number of job files and the evolved schema and state.
 fn normalize_into(
     package: &Package,
     options: &RunOptions,
@@ -341,28 +495,47 @@ fn normalize_into(
     format: Arc<stowage_plugin_sdk::ffi::client::ForeignFormat>,
     schema: Schema,
     mut state: PipelineState,
-) -> Result<(u64, Schema, PipelineState)> {
+) -> Result<(u64, usize, Schema, PipelineState)> {
     let mut settings = NormalizeOptions::new(&options.table, &package.load_id);
+    settings.write_disposition = options.write_disposition.as_str().to_string();
     settings.naming = Naming::with_max_length(options.max_identifier_length);
     if let Some(nesting) = options.max_table_nesting {
         settings.max_nesting = nesting;
     }
     settings.column_hints = options.column_hints.clone();
+    // Merge on a database destination links nested rows to their root (`_dlt_root_id`).
+    settings.root_key = options.staging.is_some()
+        && options.write_disposition == crate::disposition::WriteDisposition::Merge;
     let mut normalizer = RelationalNormalizer::new(schema, &settings)?;
-    let mut files: HashMap<String, TableFiles> = HashMap::new();
-    let buffer = options.buffer_max_items.max(1);
-    let mut since_check = 0usize;
+    let mut files = Writers {
+        tables: HashMap::new(),
+        format,
+        limits: FileLimits {
+            max_items: options.file_max_items,
+            max_bytes: options.file_max_bytes,
+        },
+    };
+    // dlt flushes a buffer at min(buffer_max_items, file_max_items) items.
+    let buffer = options
+        .buffer_max_items
+        .min(options.file_max_items.unwrap_or(usize::MAX))
+        .max(1);
+    let check_every = CHECK_EVERY.min(buffer);
+    let (mut since_check, mut records) = (0usize, 0u64);
     while let Some(record) = reader.next_record()? {
         normalizer.push(record)?;
         since_check += 1;
-        if since_check >= CHECK_EVERY {
+        records += 1;
+        if since_check >= check_every {
             since_check = 0;
-            write_batches(&mut normalizer, buffer, &mut files, &format, package)?;
+            write_batches(&mut normalizer, buffer, &mut files, package)?;
+            options.progress.emit(&Event::Normalizing { records });
         }
     }
-    write_batches(&mut normalizer, 0, &mut files, &format, package)?;
-    for (_, table_files) in files {
-        table_files.finish()?;
+    write_batches(&mut normalizer, 0, &mut files, package)?;
+    let mut jobs = 0;
+    for (_, table_files) in files.tables {
+        jobs += table_files.finish()?.len();
     }
     let root = normalizer.root_table().to_string();
     let rows = normalizer
@@ -385,7 +558,14 @@ fn normalize_into(
         "load_package_state.json",
         package_state.to_string().as_bytes(),
     )?;
-    Ok((rows, schema, state))
+    Ok((rows, jobs, schema, state))
+}
+
+/// The open job files of every table, and how to write new ones.
+struct Writers {
+    tables: HashMap<String, TableFiles>,
+    format: Arc<stowage_plugin_sdk::ffi::client::ForeignFormat>,
+    limits: FileLimits,
 }
 
 /// Records between checks of the table buffers.
@@ -394,13 +574,17 @@ const CHECK_EVERY: usize = 256;
 fn write_batches(
     normalizer: &mut RelationalNormalizer,
     min_rows: usize,
-    files: &mut HashMap<String, TableFiles>,
-    format: &Arc<stowage_plugin_sdk::ffi::client::ForeignFormat>,
+    files: &mut Writers,
     package: &Package,
 ) -> Result<()> {
     for (table, batch) in normalizer.take_batches(min_rows)? {
-        let table_files = files.entry(table.clone()).or_insert_with(|| {
-            TableFiles::new(&table, format.clone(), package.state_dir("new_jobs"))
+        let table_files = files.tables.entry(table.clone()).or_insert_with(|| {
+            TableFiles::with_limits(
+                &table,
+                files.format.clone(),
+                package.state_dir("new_jobs"),
+                files.limits,
+            )
         });
         table_files.write(batch)?;
     }

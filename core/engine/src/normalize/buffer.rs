@@ -1,8 +1,8 @@
 //! Rows of one table, buffered column by column until they are emitted as an Arrow batch.
 //!
-//! A column's builder is created when its first value arrives (earlier rows get nulls); the
-//! emitted batch has every complete column of the table's schema in schema order, so parquet and
-//! csv files follow the schema's column order as dlt's do.
+//! A column's builder (its slot) is created when its first value arrives (earlier rows get
+//! nulls) and kept across flushes; the emitted batch has every complete column of the table's
+//! schema in schema order, so parquet and csv files follow the schema's column order as dlt's do.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -16,6 +16,7 @@ use arrow_schema::{Field, Schema as ArrowSchema};
 use stowage_plugin_sdk::types::UTC;
 
 use super::coerce::Cell;
+use super::flatten::Name;
 use crate::schema::{ColumnDef, DltType};
 use crate::{Error, Result};
 
@@ -72,12 +73,12 @@ impl ColumnBuilder {
     }
 
     /// Appends `cell` (coerced to this column's type; anything else appends null).
-    fn append(&mut self, cell: Cell) {
+    fn append(&mut self, cell: Cell<'_>) {
         match (self, cell) {
             (ColumnBuilder::Bool(b), Cell::Bool(v)) => b.append_value(v),
             (ColumnBuilder::Int(b), Cell::Int(v)) => b.append_value(v),
             (ColumnBuilder::Double(b), Cell::Double(v)) => b.append_value(v),
-            (ColumnBuilder::Text(b), Cell::Text(v)) => b.append_value(v),
+            (ColumnBuilder::Text(b), Cell::Text(v)) => b.append_value(v.as_ref()),
             (ColumnBuilder::Timestamp(b), Cell::Timestamp(v)) => b.append_value(v),
             (ColumnBuilder::Date(b), Cell::Date(v)) => b.append_value(v),
             (ColumnBuilder::Time(b), Cell::Time(v)) => b.append_value(v),
@@ -107,10 +108,19 @@ impl ColumnBuilder {
     }
 }
 
-/// Buffered rows of one table.
+/// One column of the buffer: its name, dlt type and builder.
+struct Slot {
+    name: Name,
+    data_type: DltType,
+    builder: ColumnBuilder,
+}
+
+/// Buffered rows of one table. Columns are slots that live as long as the buffer (a flush
+/// empties their builders), so the normalizer can remember a column's slot across batches.
 pub struct TableBuffer {
     table: String,
-    builders: HashMap<String, ColumnBuilder>,
+    slots: Vec<Slot>,
+    index: HashMap<Name, usize>,
     rows: usize,
 }
 
@@ -128,7 +138,8 @@ impl TableBuffer {
     pub fn new(table: &str) -> Self {
         TableBuffer {
             table: table.into(),
-            builders: HashMap::new(),
+            slots: Vec::new(),
+            index: HashMap::new(),
             rows: 0,
         }
     }
@@ -138,21 +149,39 @@ impl TableBuffer {
         self.rows
     }
 
-    /// Appends one row of (column, type, value); columns not named are null.
-    pub fn push_row(&mut self, cells: Vec<(&str, DltType, Cell)>) {
-        let rows = self.rows;
-        for (name, data_type, cell) in cells {
-            let builder = self.builders.entry(name.to_string()).or_insert_with(|| {
-                let mut b = ColumnBuilder::new(data_type);
-                (0..rows).for_each(|_| b.append_null());
-                b
-            });
-            builder.append(cell);
+    /// The slot of column `name`, if it has one.
+    pub fn slot_of(&self, name: &str) -> Option<usize> {
+        self.index.get(name).copied()
+    }
+
+    /// The name and dlt type of a slot.
+    pub fn slot(&self, slot: usize) -> (&Name, DltType) {
+        let s = &self.slots[slot];
+        (&s.name, s.data_type)
+    }
+
+    /// Adds column `name` of type `data_type` (earlier rows get nulls); returns its slot.
+    pub fn add_slot(&mut self, name: Name, data_type: DltType) -> usize {
+        let mut builder = ColumnBuilder::new(data_type);
+        (0..self.rows).for_each(|_| builder.append_null());
+        self.slots.push(Slot {
+            name: name.clone(),
+            data_type,
+            builder,
+        });
+        self.index.insert(name, self.slots.len() - 1);
+        self.slots.len() - 1
+    }
+
+    /// Appends one row of (slot, value); columns not named are null.
+    pub fn push_row(&mut self, cells: Vec<(usize, Cell<'_>)>) {
+        for (slot, cell) in cells {
+            self.slots[slot].builder.append(cell);
         }
         self.rows += 1;
-        for builder in self.builders.values_mut() {
-            if builder_len(builder) < self.rows {
-                builder.append_null();
+        for slot in &mut self.slots {
+            if builder_len(&slot.builder) < self.rows {
+                slot.builder.append_null();
             }
         }
     }
@@ -170,14 +199,20 @@ impl TableBuffer {
                 continue;
             };
             let field = data_type.arrow_field(&column.name, column.nullable);
-            let array = match self.builders.get_mut(&column.name) {
-                Some(builder) => builder.finish(&field),
+            let array = match self.index.get(column.name.as_str()) {
+                Some(&slot) => self.slots[slot].builder.finish(&field),
                 None => new_null_array(field.data_type(), rows),
             };
             fields.push(field);
             arrays.push(array);
         }
-        self.builders.clear();
+        for slot in &mut self.slots {
+            if builder_len(&slot.builder) > 0 {
+                // A slot whose column is not (yet) complete in the schema: drop its values.
+                let field = slot.data_type.arrow_field(&slot.name, true);
+                slot.builder.finish(&field);
+            }
+        }
         RecordBatch::try_new(Arc::new(ArrowSchema::new(fields)), arrays)
             .map(Some)
             .map_err(|e| Error::unexpected(format!("building a batch of `{}`: {e}", self.table)))

@@ -3,15 +3,18 @@
 //! existing column's type (dlt's `coerce_value` dispatch table). A failed coercion means the
 //! value goes to a variant column.
 
+use std::borrow::Cow;
+
 use base64::Engine;
 use serde_json::Value;
 
 use super::iso;
 use crate::schema::DltType;
 
-/// One coerced value, ready for an Arrow builder of its column type.
+/// One coerced value, ready for an Arrow builder of its column type. Text borrows from the
+/// input value when it can (no copy until the builder's buffer).
 #[derive(Debug, Clone, PartialEq)]
-pub enum Cell {
+pub enum Cell<'a> {
     /// `bool`
     Bool(bool),
     /// `bigint`
@@ -19,7 +22,7 @@ pub enum Cell {
     /// `double`
     Double(f64),
     /// `text` or `json` (compact JSON text)
-    Text(String),
+    Text(Cow<'a, str>),
     /// `timestamp`: microseconds since the epoch, UTC
     Timestamp(i64),
     /// `date`: days since the epoch
@@ -53,15 +56,15 @@ pub fn infer_type(value: &Value) -> Option<DltType> {
 }
 
 /// Coerces `value` into a column of type `to`; `None` when it does not fit.
-pub fn coerce(to: DltType, value: &Value) -> Option<Cell> {
+pub fn coerce(to: DltType, value: &Value) -> Option<Cell<'_>> {
     match (to, value) {
         (_, Value::Null) => None,
         (DltType::Text, v) => Some(Cell::Text(to_text(v))),
         (DltType::Json, Value::String(s)) => serde_json::from_str::<Value>(s)
             .ok()
-            .map(|parsed| Cell::Text(parsed.to_string())),
+            .map(|parsed| Cell::Text(Cow::Owned(parsed.to_string()))),
         (DltType::Json, v @ (Value::Array(_) | Value::Object(_))) => {
-            Some(Cell::Text(v.to_string()))
+            Some(Cell::Text(Cow::Owned(v.to_string())))
         }
         (DltType::Bool, v) => to_bool(v).map(Cell::Bool),
         (DltType::Bigint, v) => to_bigint(v).map(Cell::Int),
@@ -76,14 +79,16 @@ pub fn coerce(to: DltType, value: &Value) -> Option<Cell> {
 }
 
 /// dlt's text coercion: `str()` of scalars (Python's spelling), compact JSON of nested values.
-fn to_text(value: &Value) -> String {
+fn to_text(value: &Value) -> Cow<'_, str> {
     match value {
-        Value::String(s) => s.clone(),
-        Value::Bool(true) => "True".into(),
-        Value::Bool(false) => "False".into(),
-        Value::Number(n) if n.is_f64() => py_float_repr(n.as_f64().unwrap_or(f64::NAN)),
-        Value::Number(n) => n.to_string(),
-        other => other.to_string(),
+        Value::String(s) => Cow::Borrowed(s),
+        Value::Bool(true) => Cow::Borrowed("True"),
+        Value::Bool(false) => Cow::Borrowed("False"),
+        Value::Number(n) if n.is_f64() => {
+            Cow::Owned(py_float_repr(n.as_f64().unwrap_or(f64::NAN)))
+        }
+        Value::Number(n) => Cow::Owned(n.to_string()),
+        other => Cow::Owned(other.to_string()),
     }
 }
 
@@ -91,12 +96,29 @@ fn to_bool(value: &Value) -> Option<bool> {
     match value {
         Value::Bool(b) => Some(*b),
         Value::Number(n) => n.as_f64().map(|f| f != 0.0),
-        Value::String(s) => match s.to_lowercase().as_str() {
-            "yes" | "true" | "t" | "y" | "1" => Some(true),
-            "no" | "false" | "f" | "n" | "0" => Some(false),
-            _ => None,
-        },
+        Value::String(s) => bool_word(s),
         _ => None,
+    }
+}
+
+/// dlt's boolean spellings, case-insensitive (`s.lower()` in Python).
+fn bool_word(s: &str) -> Option<bool> {
+    const TRUE: [&str; 5] = ["yes", "true", "t", "y", "1"];
+    const FALSE: [&str; 5] = ["no", "false", "f", "n", "0"];
+    if s.len() > 5 || !s.is_ascii() {
+        // Unicode lowercasing, exactly as before, outside the short-ASCII fast path.
+        return match s.to_lowercase().as_str() {
+            w if TRUE.contains(&w) => Some(true),
+            w if FALSE.contains(&w) => Some(false),
+            _ => None,
+        };
+    }
+    if TRUE.iter().any(|w| w.eq_ignore_ascii_case(s)) {
+        Some(true)
+    } else if FALSE.iter().any(|w| w.eq_ignore_ascii_case(s)) {
+        Some(false)
+    } else {
+        None
     }
 }
 

@@ -1,8 +1,13 @@
 //! dlt's relational flattening (spec §5.2): nested dicts become `a__b` columns, lists become
 //! nested tables `parent__child` (scalars wrapped as `value`, lists of lists through `…__list`),
 //! structures at the nesting limit or in `json` columns stay whole.
+//!
+//! Names are interned ([`Name`]): input keys repeat on every record, so each distinct key is
+//! normalized once and every later row gets a shared handle to the same string (the hot path
+//! neither allocates names nor re-runs the naming convention).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
@@ -10,26 +15,104 @@ use crate::Result;
 use crate::naming::Naming;
 use crate::schema::{DltType, Schema};
 
-/// Memoized key normalization (input keys repeat on every record).
-#[derive(Debug, Default)]
+/// A normalized table or column name, shared by every row that uses it.
+pub type Name = Arc<str>;
+
+/// Memoized naming work: key normalization, `__` joins and the kept-whole decisions.
+#[derive(Debug)]
 pub struct NameCache {
-    paths: HashMap<String, String>,
+    /// Input key → `naming.path(key)`.
+    paths: HashMap<String, Name>,
+    /// Unshortened prefix → normalized key → (unshortened join, shortened name).
+    joins: HashMap<Name, HashMap<Name, (Name, Name)>>,
+    /// Entries in `joins`.
+    join_count: usize,
+    /// Table → column → whether a nested value there is kept whole (invalidated per column).
+    kept: HashMap<String, HashMap<Name, bool>>,
+    /// The empty prefix.
+    empty: Name,
+}
+
+impl Default for NameCache {
+    fn default() -> Self {
+        NameCache {
+            paths: HashMap::new(),
+            joins: HashMap::new(),
+            join_count: 0,
+            kept: HashMap::new(),
+            empty: Name::from(""),
+        }
+    }
 }
 
 impl NameCache {
-    /// Cap on remembered keys, so adversarial inputs with unique keys cannot grow memory.
+    /// Cap on remembered names, so adversarial inputs with unique keys cannot grow memory.
     const MAX_ENTRIES: usize = 100_000;
 
     /// `naming.path(key)`, memoized.
-    pub fn path(&mut self, naming: &Naming, key: &str) -> Result<String> {
+    pub fn path(&mut self, naming: &Naming, key: &str) -> Result<Name> {
         if let Some(hit) = self.paths.get(key) {
             return Ok(hit.clone());
         }
-        let normalized = naming.path(key)?;
+        let normalized = Name::from(naming.path(key)?);
         if self.paths.len() < Self::MAX_ENTRIES {
             self.paths.insert(key.to_string(), normalized.clone());
         }
         Ok(normalized)
+    }
+
+    /// `key` appended to the unshortened `__` path `prefix`: (the unshortened path, the name
+    /// as dlt's `shorten_fragments` makes it). With an empty prefix the name is `key` itself.
+    pub fn join(&mut self, naming: &Naming, prefix: &Name, key: &Name) -> (Name, Name) {
+        if let Some(hit) = self.joins.get(&**prefix).and_then(|m| m.get(&**key)) {
+            return hit.clone();
+        }
+        let joined = if prefix.is_empty() {
+            (key.clone(), key.clone())
+        } else {
+            let unshortened = Name::from(format!("{prefix}__{key}"));
+            let shortened = Name::from(naming.fragments(&[prefix, key]));
+            (unshortened, shortened)
+        };
+        if self.join_count < Self::MAX_ENTRIES {
+            self.join_count += 1;
+            self.joins
+                .entry(prefix.clone())
+                .or_default()
+                .insert(key.clone(), joined.clone());
+        }
+        joined
+    }
+
+    /// dlt's `is_nested_type`: at the nesting limit, or the column is (hinted) `json`.
+    fn kept_whole(&mut self, schema: &Schema, table: &str, column: &Name, level: i64) -> bool {
+        if level <= 0 {
+            return true;
+        }
+        if let Some(hit) = self.kept.get(table).and_then(|m| m.get(&**column)) {
+            return *hit;
+        }
+        let kept = hinted_json(schema, table, column);
+        let per_table = match self.kept.get_mut(table) {
+            Some(map) => map,
+            None => self.kept.entry(table.to_string()).or_default(),
+        };
+        if per_table.len() < Self::MAX_ENTRIES {
+            per_table.insert(column.clone(), kept);
+        }
+        kept
+    }
+
+    /// Forgets what was decided about `column` of `table` (its schema entry changed).
+    pub fn column_changed(&mut self, table: &str, column: &str) {
+        if let Some(map) = self.kept.get_mut(table) {
+            map.remove(column);
+        }
+    }
+
+    /// The empty prefix.
+    pub fn empty(&self) -> Name {
+        self.empty.clone()
     }
 }
 
@@ -39,15 +122,15 @@ const EMPTY_KEY: &str = "_empty";
 /// A flattened row: (column, value) in dlt's key order, and the lists to descend into.
 pub struct Flattened {
     /// Scalar (and kept-whole) values.
-    pub row: Vec<(String, Value)>,
-    /// (path of normalized names relative to the row's table, list).
-    pub lists: Vec<(Vec<String>, Vec<Value>)>,
+    pub row: Vec<(Name, Value)>,
+    /// (unshortened `__` path of normalized names relative to the row's table, list).
+    pub lists: Vec<(Name, Vec<Value>)>,
 }
 
 impl Flattened {
     /// Sets a column; a key that normalizes to a name already set replaces its value in place
     /// (like assigning to a Python dict: the later value wins, the first position stays).
-    fn put(&mut self, name: String, value: Value) {
+    fn put(&mut self, name: Name, value: Value) {
         match self.row.iter_mut().find(|(n, _)| *n == name) {
             Some(slot) => slot.1 = value,
             None => self.row.push((name, value)),
@@ -56,7 +139,8 @@ impl Flattened {
 }
 
 /// Flattens `dict` of `table` with `levels` of nesting left (dlt's `_flatten`: nested dicts are
-/// taken from a LIFO stack, so sibling dicts come out last-first).
+/// taken from a LIFO stack, so sibling dicts come out last-first). `extra` is room reserved for
+/// the columns the caller appends.
 pub fn flatten(
     schema: &Schema,
     naming: &Naming,
@@ -64,35 +148,28 @@ pub fn flatten(
     table: &str,
     dict: Map<String, Value>,
     levels: i64,
+    extra: usize,
 ) -> Result<Flattened> {
     let mut out = Flattened {
-        row: Vec::new(),
+        row: Vec::with_capacity(dict.len() + extra),
         lists: Vec::new(),
     };
-    let mut stack: Vec<(Map<String, Value>, i64, Vec<String>)> = vec![(dict, levels, Vec::new())];
-    while let Some((current, level, path)) = stack.pop() {
+    let mut stack: Vec<(Map<String, Value>, i64, Name)> = vec![(dict, levels, names.empty())];
+    while let Some((current, level, prefix)) = stack.pop() {
         for (key, value) in current {
             let norm_key = if key.trim().is_empty() {
-                EMPTY_KEY.to_string()
+                Name::from(EMPTY_KEY)
             } else {
                 names.path(naming, &key)?
             };
-            let nested_name = if path.is_empty() {
-                norm_key.clone()
-            } else {
-                let mut parts: Vec<&str> = path.iter().map(String::as_str).collect();
-                parts.push(&norm_key);
-                naming.fragments(&parts)
-            };
+            let (path, nested_name) = names.join(naming, &prefix, &norm_key);
             match value {
-                Value::Object(inner) if !kept_whole(schema, table, &nested_name, level) => {
-                    let mut inner_path = path.clone();
-                    inner_path.push(norm_key);
-                    stack.push((inner, level - 1, inner_path));
+                Value::Object(inner) if !names.kept_whole(schema, table, &nested_name, level) => {
+                    stack.push((inner, level - 1, path));
                 }
-                Value::Array(items) if !kept_whole(schema, table, &nested_name, level) => {
-                    let mut list_path = path.clone();
-                    list_path.push(names.path(naming, &key)?);
+                Value::Array(items) if !names.kept_whole(schema, table, &nested_name, level) => {
+                    let list_key = names.path(naming, &key)?;
+                    let (list_path, _) = names.join(naming, &prefix, &list_key);
                     out.lists.push((list_path, items));
                 }
                 other => out.put(nested_name, other),
@@ -102,11 +179,8 @@ pub fn flatten(
     Ok(out)
 }
 
-/// dlt's `is_nested_type`: at the nesting limit, or the column is (hinted) `json`.
-fn kept_whole(schema: &Schema, table: &str, column: &str, level: i64) -> bool {
-    if level <= 0 {
-        return true;
-    }
+/// Whether `column` of `table` is (hinted) `json`, so nested values there stay whole.
+fn hinted_json(schema: &Schema, table: &str, column: &str) -> bool {
     let hinted = schema
         .column_json(table, column)
         .and_then(|c| c.get("data_type"))

@@ -2,7 +2,7 @@
 //! `YYYY-MM-DD[T| ]HH:MM[:SS[.fraction]][Z|±HH[:MM]]`, also the basic forms `YYYYMMDD` and
 //! `HHMMSS`. A naive value is UTC. Fractions beyond microseconds are truncated.
 
-use chrono::{NaiveDate, NaiveTime};
+use chrono::{Datelike, NaiveDate, NaiveTime};
 
 /// Microseconds in a day.
 const DAY_MICROS: i64 = 86_400_000_000;
@@ -37,8 +37,9 @@ pub fn parse_time(s: &str) -> Option<i64> {
 }
 
 fn date_to_days(date: NaiveDate) -> i32 {
-    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid");
-    (date - epoch).num_days() as i32
+    /// `num_days_from_ce` of 1970-01-01.
+    const EPOCH_DAYS_FROM_CE: i32 = 719_163;
+    date.num_days_from_ce() - EPOCH_DAYS_FROM_CE
 }
 
 fn split_date(s: &str) -> Option<(NaiveDate, &str)> {
@@ -75,22 +76,33 @@ fn parse_clock(clock: &str) -> Option<i64> {
         Some((main, f)) => (main, Some(f)),
         None => (clock, None),
     };
-    let parts: Vec<&str> = if main.contains(':') {
-        main.split(':').collect()
+    // Up to three two-digit parts: `HH:MM[:SS]` or `HHMM[SS]`.
+    let mut parts = [""; 3];
+    let count = if main.contains(':') {
+        let mut n = 0;
+        for part in main.split(':') {
+            if n == parts.len() {
+                return None;
+            }
+            parts[n] = part;
+            n += 1;
+        }
+        n
     } else if main.len() == 4 || main.len() == 6 {
-        (0..main.len())
-            .step_by(2)
-            .map(|i| &main[i..i + 2])
-            .collect()
+        let n = main.len() / 2;
+        for (i, slot) in parts.iter_mut().enumerate().take(n) {
+            *slot = main.get(2 * i..2 * i + 2)?;
+        }
+        n
     } else {
         return None;
     };
-    if parts.len() < 2 || parts.len() > 3 || parts.iter().any(|p| p.len() != 2) {
+    if count < 2 || parts[..count].iter().any(|p| p.len() != 2) {
         return None;
     }
     let (h, m) = (num(parts[0])?, num(parts[1])?);
-    let sec = parts.get(2).map_or(Some(0), |p| num(p))?;
-    if fraction.is_some() && parts.len() != 3 {
+    let sec = if count == 3 { num(parts[2])? } else { 0 };
+    if fraction.is_some() && count != 3 {
         return None;
     }
     NaiveTime::from_hms_opt(h, m, sec)?;
@@ -101,12 +113,17 @@ fn parse_clock(clock: &str) -> Option<i64> {
     Some(i64::from(h * 3600 + m * 60 + sec) * 1_000_000 + micros)
 }
 
+/// The first six digits of a fraction as microseconds (shorter fractions padded with zeros).
 fn fraction_micros(f: &str) -> Option<i64> {
     if f.is_empty() || !f.bytes().all(|c| c.is_ascii_digit()) {
         return None;
     }
-    let digits: String = f.chars().chain("000000".chars()).take(6).collect();
-    digits.parse().ok()
+    let mut micros = 0i64;
+    for i in 0..6 {
+        let digit = f.as_bytes().get(i).map_or(0, |c| i64::from(c - b'0'));
+        micros = micros * 10 + digit;
+    }
+    Some(micros)
 }
 
 fn parse_zone(zone: &str) -> Option<i64> {

@@ -11,8 +11,10 @@ mod iso;
 
 pub use buffer::TableBuffer;
 pub use coerce::{Cell, py_float_repr};
+pub use flatten::Name;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use arrow_array::RecordBatch;
 use serde_json::{Map, Value, json};
@@ -32,6 +34,7 @@ const C_DLT_ID: &str = "_dlt_id";
 const C_DLT_LOAD_ID: &str = "_dlt_load_id";
 const C_DLT_PARENT_ID: &str = "_dlt_parent_id";
 const C_DLT_LIST_IDX: &str = "_dlt_list_idx";
+const C_DLT_ROOT_ID: &str = "_dlt_root_id";
 const C_VALUE: &str = "value";
 const C_LIST: &str = "list";
 
@@ -50,6 +53,9 @@ pub struct NormalizeOptions {
     pub column_hints: Vec<(String, DltType)>,
     /// The root table's write disposition stored in the schema.
     pub write_disposition: String,
+    /// Add `_dlt_root_id` (the root row's `_dlt_id`) to nested rows, as dlt does for merge on
+    /// destinations that merge (spec §5.2); off for the filesystem destination.
+    pub root_key: bool,
 }
 
 impl NormalizeOptions {
@@ -62,24 +68,57 @@ impl NormalizeOptions {
             naming: Naming::default(),
             column_hints: Vec::new(),
             write_disposition: "append".into(),
+            root_key: false,
         }
     }
 }
 
 /// Normalizes records into per-table buffers and evolves the schema.
 pub struct RelationalNormalizer {
+    core: Core,
+    root: Name,
+    load_id: Value,
+    /// Nesting levels of the root table (its stored `max_nesting`, else the option).
+    levels: i64,
+    tables: HashMap<Name, TableState>,
+    /// Tables in the order they first received rows.
+    table_order: Vec<Name>,
+    /// The system column names, interned once.
+    sys: SystemColumns,
+    /// Add `_dlt_root_id` to nested rows ([`NormalizeOptions::root_key`]).
+    root_key: bool,
+    /// `_dlt_id` of the root row being normalized.
+    current_root_id: Value,
+}
+
+/// The schema and the naming work, borrowed apart from the table states.
+struct Core {
     schema: Schema,
     naming: Naming,
-    root: String,
-    load_id: String,
-    max_nesting: i64,
-    buffers: HashMap<String, TableBuffer>,
     names: flatten::NameCache,
-    /// Known column types per table (a cache of the schema's).
-    column_types: HashMap<String, HashMap<String, DltType>>,
-    /// Tables in the order they first received rows.
-    table_order: Vec<String>,
-    rows: HashMap<String, u64>,
+    /// (column, Python type) → variant column name.
+    variants: HashMap<(Name, DltType), Name>,
+}
+
+/// One table's buffer and what the normalizer remembers about its rows.
+struct TableState {
+    buffer: TableBuffer,
+    rows: u64,
+    /// Whether the table has received a row (its `seen-data` mark is set).
+    seen: bool,
+    /// Per position of the previous row: its column and that column's slot. Rows of one table
+    /// usually have the same keys in the same order, and names are interned, so a pointer
+    /// comparison finds the slot without hashing.
+    shape: Vec<Option<(Name, usize)>>,
+}
+
+struct SystemColumns {
+    dlt_id: Name,
+    dlt_load_id: Name,
+    dlt_parent_id: Name,
+    dlt_list_idx: Name,
+    dlt_root_id: Name,
+    value: Name,
 }
 
 impl std::fmt::Debug for RelationalNormalizer {
@@ -118,17 +157,31 @@ impl RelationalNormalizer {
                 );
             }
         }
+        let levels = schema
+            .max_nesting(&root)
+            .map_or(i64::from(options.max_nesting), |n| n as i64);
         Ok(RelationalNormalizer {
-            schema,
-            naming,
-            root,
-            load_id: options.load_id.clone(),
-            max_nesting: i64::from(options.max_nesting),
-            buffers: HashMap::new(),
-            names: flatten::NameCache::default(),
-            column_types: HashMap::new(),
+            core: Core {
+                schema,
+                naming,
+                names: flatten::NameCache::default(),
+                variants: HashMap::new(),
+            },
+            root: Name::from(root),
+            load_id: Value::String(options.load_id.clone()),
+            levels,
+            tables: HashMap::new(),
             table_order: Vec::new(),
-            rows: HashMap::new(),
+            sys: SystemColumns {
+                dlt_id: Name::from(C_DLT_ID),
+                dlt_load_id: Name::from(C_DLT_LOAD_ID),
+                dlt_parent_id: Name::from(C_DLT_PARENT_ID),
+                dlt_list_idx: Name::from(C_DLT_LIST_IDX),
+                dlt_root_id: Name::from(C_DLT_ROOT_ID),
+                value: Name::from(C_VALUE),
+            },
+            root_key: options.root_key,
+            current_root_id: Value::Null,
         })
     }
 
@@ -139,70 +192,74 @@ impl RelationalNormalizer {
 
     /// The evolving schema.
     pub fn schema(&self) -> &Schema {
-        &self.schema
+        &self.core.schema
     }
 
     /// The schema, once normalization is done.
     pub fn into_schema(self) -> Schema {
-        self.schema
+        self.core.schema
     }
 
     /// Rows normalized per table, in order of first appearance.
     pub fn row_counts(&self) -> Vec<(String, u64)> {
         self.table_order
             .iter()
-            .map(|t| (t.clone(), self.rows.get(t).copied().unwrap_or(0)))
+            .map(|t| (t.to_string(), self.tables.get(t).map_or(0, |s| s.rows)))
             .collect()
     }
 
     /// Normalizes one record (and everything nested in it).
     pub fn push(&mut self, record: Record) -> Result<()> {
         let root = self.root.clone();
-        let levels = self
-            .schema
-            .max_nesting(&root)
-            .map_or(self.max_nesting, |n| n as i64);
-        self.normalize_row(record, &root, None, None, levels)
+        self.normalize_row(record, &root, None, None, self.levels)
     }
 
     fn normalize_row(
         &mut self,
         dict: Map<String, Value>,
-        table: &str,
-        parent: Option<(&str, &str)>,
+        table: &Name,
+        parent: Option<(&Name, &str)>,
         list_idx: Option<usize>,
         levels: i64,
     ) -> Result<()> {
+        let core = &mut self.core;
         let flat = flatten::flatten(
-            &self.schema,
-            &self.naming,
-            &mut self.names,
+            &core.schema,
+            &core.naming,
+            &mut core.names,
             table,
             dict,
             levels,
+            3,
         )?;
         let mut row = flat.row;
         let row_id = match parent {
             None => {
-                row.push((C_DLT_LOAD_ID.into(), Value::String(self.load_id.clone())));
+                row.push((self.sys.dlt_load_id.clone(), self.load_id.clone()));
                 let id = existing_row_id(&row).unwrap_or_else(ids::new_row_id);
-                set_row_id(&mut row, &id);
+                set_row_id(&mut row, &self.sys.dlt_id, &id);
+                self.current_root_id = Value::String(id.clone());
                 id
             }
             Some((_, parent_id)) => {
                 let idx = list_idx.unwrap_or(0);
                 let id = ids::nested_row_id(parent_id, table, idx);
-                row.push((C_DLT_PARENT_ID.into(), Value::String(parent_id.into())));
-                row.push((C_DLT_LIST_IDX.into(), json!(idx)));
-                row.push((C_DLT_ID.into(), Value::String(id.clone())));
+                if self.root_key {
+                    row.push((self.sys.dlt_root_id.clone(), self.current_root_id.clone()));
+                }
+                row.push((
+                    self.sys.dlt_parent_id.clone(),
+                    Value::String(parent_id.into()),
+                ));
+                row.push((self.sys.dlt_list_idx.clone(), json!(idx)));
+                row.push((self.sys.dlt_id.clone(), Value::String(id.clone())));
                 id
             }
         };
         self.store_row(table, parent.map(|(t, _)| t), row)?;
         for (path, items) in flat.lists {
-            let mut parts: Vec<&str> = vec![table];
-            parts.extend(path.iter().map(String::as_str));
-            let child = self.naming.fragments(&parts);
+            let core = &mut self.core;
+            let (_, child) = core.names.join(&core.naming, table, &path);
             self.normalize_list(items, &child, table, &row_id, levels - 1)?;
         }
         Ok(())
@@ -211,8 +268,8 @@ impl RelationalNormalizer {
     fn normalize_list(
         &mut self,
         items: Vec<Value>,
-        table: &str,
-        parent_table: &str,
+        table: &Name,
+        parent_table: &Name,
         parent_id: &str,
         levels: i64,
     ) -> Result<()> {
@@ -229,12 +286,18 @@ impl RelationalNormalizer {
                 }
                 scalar => {
                     let id = ids::nested_row_id(parent_id, table, idx);
-                    let row = vec![
-                        (C_VALUE.to_string(), scalar),
-                        (C_DLT_PARENT_ID.into(), Value::String(parent_id.into())),
-                        (C_DLT_LIST_IDX.into(), json!(idx)),
-                        (C_DLT_ID.into(), Value::String(id)),
-                    ];
+                    let mut row = vec![(self.sys.value.clone(), scalar)];
+                    if self.root_key {
+                        row.push((self.sys.dlt_root_id.clone(), self.current_root_id.clone()));
+                    }
+                    row.extend([
+                        (
+                            self.sys.dlt_parent_id.clone(),
+                            Value::String(parent_id.into()),
+                        ),
+                        (self.sys.dlt_list_idx.clone(), json!(idx)),
+                        (self.sys.dlt_id.clone(), Value::String(id)),
+                    ]);
                     self.store_row(table, Some(parent_table), row)?;
                 }
             }
@@ -246,70 +309,91 @@ impl RelationalNormalizer {
     /// buffers it.
     fn store_row(
         &mut self,
-        table: &str,
-        parent: Option<&str>,
-        row: Vec<(String, Value)>,
+        table: &Name,
+        parent: Option<&Name>,
+        row: Vec<(Name, Value)>,
     ) -> Result<()> {
-        if let Some(parent) = parent {
-            self.schema.ensure_nested_table(table, parent);
+        let core = &mut self.core;
+        if !self.tables.contains_key(&**table) {
+            if let Some(parent) = parent {
+                core.schema.ensure_nested_table(table, parent);
+            }
+            self.tables.insert(
+                table.clone(),
+                TableState {
+                    buffer: TableBuffer::new(table),
+                    rows: 0,
+                    seen: false,
+                    shape: Vec::new(),
+                },
+            );
+        }
+        let state = self.tables.get_mut(&**table).expect("inserted above");
+        if state.shape.len() < row.len() {
+            state.shape.resize(row.len(), None);
         }
         let mut cells = Vec::with_capacity(row.len());
-        for (column, value) in row {
+        for (position, (column, value)) in row.iter().enumerate() {
             if value.is_null() {
                 continue;
             }
-            let (name, data_type, cell) = self.fit_value(table, &column, &value, false)?;
-            cells.push((name, data_type, cell));
+            let remembered = match &state.shape[position] {
+                Some((name, slot)) if Arc::ptr_eq(name, column) => Some(*slot),
+                _ => None,
+            };
+            let base = match remembered {
+                Some(slot) => Some(slot),
+                None => core.known_slot(state, table, column)?,
+            };
+            let (slot, cell) = core.fit_value(state, table, column, value, base, false)?;
+            if remembered.is_none() {
+                let base = base.or_else(|| state.buffer.slot_of(column));
+                state.shape[position] = base.map(|b| (column.clone(), b));
+            }
+            cells.push((slot, cell));
         }
-        if !self.buffers.contains_key(table) {
-            self.buffers.insert(table.into(), TableBuffer::new(table));
-            self.table_order.push(table.into());
-            self.schema.mark_seen_data(table);
+        if !state.seen {
+            state.seen = true;
+            self.table_order.push(table.clone());
+            core.schema.mark_seen_data(table);
         }
-        let buffer = self.buffers.get_mut(table).expect("inserted above");
-        buffer.push_row(
-            cells
-                .iter()
-                .map(|(n, t, c)| (n.as_str(), *t, c.clone()))
-                .collect(),
-        );
-        *self.rows.entry(table.into()).or_default() += 1;
+        state.buffer.push_row(cells);
+        state.rows += 1;
         Ok(())
     }
 
-    /// dlt's `_coerce_non_null_value`: the column (maybe a new or variant one) and coerced value.
-    fn fit_value(
-        &mut self,
-        table: &str,
-        column: &str,
-        value: &Value,
-        is_variant: bool,
-    ) -> Result<(String, DltType, Cell)> {
-        let existing = self.column_type(table, column)?;
-        let data_type = match existing {
-            Some(t) => t,
-            None => self.infer_column_type(column, value, is_variant),
-        };
-        if let Some(cell) = coerce::coerce(data_type, value) {
-            if existing.is_none() {
-                self.add_column(table, column, data_type, is_variant);
+    /// Emits the tables whose buffers hold at least `min_rows` rows.
+    pub fn take_batches(&mut self, min_rows: usize) -> Result<Vec<(String, RecordBatch)>> {
+        let mut out = Vec::new();
+        for table in &self.table_order {
+            let state = self
+                .tables
+                .get_mut(table)
+                .expect("ordered tables have buffers");
+            let buffer = &mut state.buffer;
+            if buffer.rows() == 0 || buffer.rows() < min_rows {
+                continue;
             }
-            return Ok((column.to_string(), data_type, cell));
+            let columns = self.core.schema.columns(table);
+            if let Some(batch) = buffer.flush(&columns)? {
+                out.push((table.to_string(), batch));
+            }
         }
-        if is_variant {
-            return Err(self.cannot_coerce(table, column, data_type, value));
-        }
-        let py_type = coerce::py_type(value).expect("nulls are skipped");
-        let variant = self
-            .naming
-            .fragments(&[column, &format!("v_{}", py_type.name())]);
-        self.fit_value(table, &variant, value, true)
+        Ok(out)
     }
+}
 
-    /// The type of an existing complete column (cached; the schema is the source of truth).
-    fn column_type(&mut self, table: &str, column: &str) -> Result<Option<DltType>> {
-        if let Some(t) = self.column_types.get(table).and_then(|c| c.get(column)) {
-            return Ok(Some(*t));
+impl Core {
+    /// The slot of an existing complete column (the schema is the source of truth; a column
+    /// it knows gets a slot on first use).
+    fn known_slot(
+        &mut self,
+        state: &mut TableState,
+        table: &str,
+        column: &Name,
+    ) -> Result<Option<usize>> {
+        if let Some(slot) = state.buffer.slot_of(column) {
+            return Ok(Some(slot));
         }
         let found = self
             .schema
@@ -318,13 +402,57 @@ impl RelationalNormalizer {
             .and_then(Value::as_str)
             .map(DltType::parse)
             .transpose()?;
-        if let Some(t) = found {
-            self.column_types
-                .entry(table.to_string())
-                .or_default()
-                .insert(column.to_string(), t);
+        Ok(found.map(|t| state.buffer.add_slot(column.clone(), t)))
+    }
+
+    /// dlt's `_coerce_non_null_value`: the slot (maybe of a new or variant column) and the
+    /// coerced value. `base` is the slot of `column` if it exists.
+    fn fit_value<'v>(
+        &mut self,
+        state: &mut TableState,
+        table: &str,
+        column: &Name,
+        value: &'v Value,
+        base: Option<usize>,
+        is_variant: bool,
+    ) -> Result<(usize, Cell<'v>)> {
+        let data_type = match base {
+            Some(slot) => state.buffer.slot(slot).1,
+            None => self.infer_column_type(column, value, is_variant),
+        };
+        if let Some(cell) = coerce::coerce(data_type, value) {
+            let slot = match base {
+                Some(slot) => slot,
+                None => {
+                    self.add_column(table, column, data_type, is_variant);
+                    state.buffer.add_slot(column.clone(), data_type)
+                }
+            };
+            return Ok((slot, cell));
         }
-        Ok(found)
+        if is_variant {
+            return Err(cannot_coerce(table, column, data_type, value));
+        }
+        let variant = self.variant_name(column, value);
+        let base = self.known_slot(state, table, &variant)?;
+        self.fit_value(state, table, &variant, value, base, true)
+    }
+
+    /// `<column>__v_<python type>`, memoized.
+    fn variant_name(&mut self, column: &Name, value: &Value) -> Name {
+        let py_type = coerce::py_type(value).expect("nulls are skipped");
+        let key = (column.clone(), py_type);
+        if let Some(name) = self.variants.get(&key) {
+            return name.clone();
+        }
+        let name = Name::from(
+            self.naming
+                .fragments(&[column, &format!("v_{}", py_type.name())]),
+        );
+        if self.variants.len() < 100_000 {
+            self.variants.insert(key, name.clone());
+        }
+        name
     }
 
     fn infer_column_type(&self, column: &str, value: &Value, is_variant: bool) -> DltType {
@@ -361,50 +489,32 @@ impl RelationalNormalizer {
             );
         }
         self.schema.put_column(table, Value::Object(col));
-    }
-
-    fn cannot_coerce(&self, table: &str, column: &str, t: DltType, value: &Value) -> Error {
-        let shown: String = value.to_string().chars().take(60).collect();
-        Error::invalid(format!(
-            "cannot coerce value {shown} into column `{column}` of table `{table}` \
-             (type {}) or any variant of it",
-            t.name()
-        ))
-        .with_context("table", table)
-        .with_context("column", column)
-    }
-
-    /// Emits the tables whose buffers hold at least `min_rows` rows.
-    pub fn take_batches(&mut self, min_rows: usize) -> Result<Vec<(String, RecordBatch)>> {
-        let mut out = Vec::new();
-        for table in &self.table_order {
-            let buffer = self
-                .buffers
-                .get_mut(table)
-                .expect("ordered tables have buffers");
-            if buffer.rows() == 0 || buffer.rows() < min_rows {
-                continue;
-            }
-            let columns = self.schema.columns(table);
-            if let Some(batch) = buffer.flush(&columns)? {
-                out.push((table.clone(), batch));
-            }
-        }
-        Ok(out)
+        self.names.column_changed(table, column);
     }
 }
 
-fn existing_row_id(row: &[(String, Value)]) -> Option<String> {
+fn cannot_coerce(table: &str, column: &str, t: DltType, value: &Value) -> Error {
+    let shown: String = value.to_string().chars().take(60).collect();
+    Error::invalid(format!(
+        "cannot coerce value {shown} into column `{column}` of table `{table}` \
+         (type {}) or any variant of it",
+        t.name()
+    ))
+    .with_context("table", table)
+    .with_context("column", column)
+}
+
+fn existing_row_id(row: &[(Name, Value)]) -> Option<String> {
     row.iter()
-        .find(|(k, _)| k == C_DLT_ID)
+        .find(|(k, _)| &**k == C_DLT_ID)
         .and_then(|(_, v)| v.as_str())
         .filter(|s| !s.is_empty())
         .map(String::from)
 }
 
-fn set_row_id(row: &mut Vec<(String, Value)>, id: &str) {
-    row.retain(|(k, _)| k != C_DLT_ID);
-    row.push((C_DLT_ID.into(), Value::String(id.into())));
+fn set_row_id(row: &mut Vec<(Name, Value)>, dlt_id: &Name, id: &str) {
+    row.retain(|(k, _)| &**k != C_DLT_ID);
+    row.push((dlt_id.clone(), Value::String(id.into())));
 }
 
 #[cfg(test)]
