@@ -38,7 +38,6 @@ pub mod progress;
 pub mod retry;
 pub mod schema;
 pub mod special_files;
-pub mod staging;
 pub mod state;
 mod upload;
 

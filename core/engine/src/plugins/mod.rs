@@ -1,5 +1,4 @@
-//! The plugin host: discovery, the ABI handshake, and the registry of backends, formats
-//! and destinations.
+//! The plugin host: discovery, the ABI handshake, and the registry of backends and formats.
 //!
 //! This module (with the SDK) is the only place in the engine that touches the C ABI. Plugin
 //! libraries are loaded once and never unloaded; every rejected file is recorded with a one-line
@@ -12,6 +11,4 @@ mod host_log;
 mod registry;
 
 pub use discovery::{DiscoveryConfig, candidate_files};
-pub use registry::{
-    BackendInfo, DestinationInfo, FormatInfo, LoadedPlugin, Registry, Rejected,
-};
+pub use registry::{BackendInfo, FormatInfo, LoadedPlugin, Registry, Rejected};
