@@ -145,7 +145,8 @@ pub fn plan_run(cli: &Cli, args: &RunArgs) -> CliResult<Plan> {
             &config,
             &Config::source_key(source.as_deref(), "loader_file_format"),
         )?
-        .unwrap_or_else(|| "jsonl".into()),
+        // Empty: the table's `file_format` hint in the schema, else jsonl.
+        .unwrap_or_default(),
     };
     options.format_options = format_options(&config, args.disable_compression)?;
     if let Some(n) = config.uint(&data_writer("buffer_max_items")).or_config()? {

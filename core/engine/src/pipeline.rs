@@ -41,7 +41,8 @@ pub struct RunOptions {
     pub dataset: Option<String>,
     /// Bucket URL (default `./_storage`).
     pub bucket_url: Option<String>,
-    /// Loader file format plugin name.
+    /// Loader file format plugin name (empty: the root table's `file_format` hint in the
+    /// schema, else `jsonl`).
     pub format: String,
     /// Options for the format plugin (e.g. `disable_compression`).
     pub format_options: Options,
@@ -188,7 +189,8 @@ pub fn run(registry: &Registry, options: &RunOptions) -> Result<RunSummary> {
         .map_err(|e| e.while_doing("table name"))?;
     let target = load_target(options, &names)?;
     let backend = registry.open_backend(&names.bucket_url, &options.backend_options)?;
-    let format = registry.open_format(&options.format, &options.format_options)?;
+    let format_name = loader_file_format(backend.as_ref(), options, &names)?;
+    let format = registry.open_format(&format_name, &options.format_options)?;
     // Opened before anything else happens, so a bad input fails with nothing created.
     let reader = crate::input::open(&options.input, options.input_format, registry)?;
     let finished_pending = load_all_pending(backend.as_ref(), &target, &names.workdir)?;
@@ -301,7 +303,8 @@ pub fn plan(registry: &Registry, options: &RunOptions, input: PlanInput) -> Resu
     let backend = registry.open_backend(&names.bucket_url, &options.backend_options)?;
     let mut normalized = None;
     if input != PlanInput::PendingOnly {
-        let format = registry.open_format(&options.format, &options.format_options)?;
+        let format_name = loader_file_format(backend.as_ref(), options, &names)?;
+        let format = registry.open_format(&format_name, &options.format_options)?;
         let reader = crate::input::open(&options.input, options.input_format, registry)?;
         let keep = input == PlanInput::Keep;
         normalized = Some(normalize_package(
@@ -421,6 +424,26 @@ impl LocalStore {
 
 /// The schema and state a run starts from: the working dir's, else the newest on the bucket
 /// (what dlt does on a new machine), else new ones.
+/// The loader file format: `options.format` when set; otherwise the `file_format` hint the root
+/// table carries in the pipeline's schema (dlt stores it when a run chose a format, and keeps
+/// writing that format for the table), else `jsonl`.
+fn loader_file_format(backend: &dyn Backend, options: &RunOptions, names: &Names) -> Result<String> {
+    if !options.format.is_empty() {
+        return Ok(options.format.clone());
+    }
+    let (schema, _) = starting_point(backend, options, names)?;
+    let root = Naming::with_max_length(options.max_identifier_length).path(&options.table)?;
+    let hinted = schema
+        .table_setting(&root, "file_format")
+        .and_then(serde_json::Value::as_str)
+        .filter(|f| *f != "preferred")
+        .map(String::from);
+    Ok(hinted.unwrap_or_else(|| DEFAULT_LOADER_FILE_FORMAT.to_string()))
+}
+
+/// The format used when neither a flag, the config nor the schema names one.
+pub const DEFAULT_LOADER_FILE_FORMAT: &str = "jsonl";
+
 fn starting_point(
     backend: &dyn Backend,
     options: &RunOptions,
