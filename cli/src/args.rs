@@ -185,6 +185,15 @@ pub struct RunArgs {
     /// Folder of pipeline working dirs [default: ~/.stowage/pipelines].
     #[arg(long, env = "STOWAGE_PIPELINES_DIR", value_name = "DIR")]
     pub pipelines_dir: Option<PathBuf>,
+    /// Stage the files in this bucket destination (`filesystem`) and load them into a database
+    /// `--destination` (duckdb, postgres) [default: filesystem when the destination is a
+    /// database].
+    #[arg(long, value_name = "NAME")]
+    pub staging: Option<String>,
+    /// Primary key column(s) of the root table, used by `merge` on a database destination
+    /// (comma-separated or repeated).
+    #[arg(long = "primary-key", value_name = "COLUMN", value_delimiter = ',')]
+    pub primary_key: Vec<String>,
     /// Print a JSON summary instead of text.
     #[arg(long)]
     pub json: bool,

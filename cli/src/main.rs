@@ -21,6 +21,7 @@ mod plugins_cmd;
 mod progress;
 mod run_cmd;
 mod settings;
+mod staging_settings;
 
 use clap::Parser;
 

@@ -64,8 +64,20 @@ fn print_plugin(p: &LoadedPlugin) {
             f.capabilities.names().join(", ")
         );
     }
-    for d in &p.destinations {
-        outln!("    destination {d} (declared; destinations are not loadable with ABI 1.1)");
+    for d in &p.destination_infos {
+        if d.is_loadable() {
+            outln!(
+                "    destination {}: staging formats {} [{}]",
+                d.name,
+                d.staging_formats.join(", "),
+                d.capabilities.names().join(", ")
+            );
+        } else {
+            outln!(
+                "    destination {} (declared with ABI 1.1; not loadable)",
+                d.name
+            );
+        }
     }
 }
 

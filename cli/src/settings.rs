@@ -109,7 +109,13 @@ pub fn target(
 pub fn plan_run(cli: &Cli, args: &RunArgs) -> CliResult<Plan> {
     let mut config = load_config(cli)?;
     let source = choose_source(&config, &args.target, args.input.is_none())?;
-    let (pipeline, destination) = target(&mut config, &args.target, source.as_deref())?;
+    // A database destination loads through a staging bucket destination (issue 10).
+    let database = crate::staging_settings::database_destination(args)?;
+    let mut target_args = args.target.clone();
+    if database.is_some() {
+        target_args.destination = Some(args.staging.clone().unwrap_or_else(|| "filesystem".into()));
+    }
+    let (pipeline, destination) = target(&mut config, &target_args, source.as_deref())?;
     let (normalize_flags, load_flags) = (Some(&args.normalize), Some(&args.load));
     load_settings::set_flags(
         &mut config,
@@ -184,6 +190,11 @@ pub fn plan_run(cli: &Cli, args: &RunArgs) -> CliResult<Plan> {
         args.load.quiet,
         &mut options,
     )?;
+    if let Some(database) = &database {
+        options.staging = Some(crate::staging_settings::staging_options(
+            &config, args, database, &options,
+        )?);
+    }
     warn_unapplied(&config, &destination, source.as_deref());
     Ok(Plan {
         options,

@@ -8,6 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::duckdb_lib;
 use crate::util::{self, Result};
 
 /// Package of the host binary.
@@ -42,6 +43,12 @@ pub fn build(root: &Path, target: &Path, release: bool) -> Result<Built> {
     let profile_dir = target.join(if release { "release" } else { "debug" });
     let plugins = plugin_packages(root)?;
 
+    // The duckdb destination links a prebuilt libduckdb.so (see duckdb_lib); its build script
+    // finds it in <target>/duckdb/<version>.
+    let duckdb = match plugins.iter().any(|p| p.lib_name == DUCKDB_PLUGIN) {
+        true => Some(duckdb_lib::ensure(target)?),
+        false => None,
+    };
     cargo_build(root, target, HOST_PACKAGE, release)?;
     for plugin in &plugins {
         cargo_build(root, target, &plugin.package, release)?;
@@ -49,6 +56,9 @@ pub fn build(root: &Path, target: &Path, release: bool) -> Result<Built> {
 
     let plugin_dir = profile_dir.join("plugins");
     util::create_dir(&plugin_dir)?;
+    if let Some(lib_dir) = &duckdb {
+        duckdb_lib::install_next_to_plugins(lib_dir, &plugin_dir)?;
+    }
     for plugin in &plugins {
         let file = util::dylib_file_name(&plugin.lib_name);
         let built = profile_dir.join(&file);
@@ -73,6 +83,9 @@ pub fn build(root: &Path, target: &Path, release: bool) -> Result<Built> {
         plugin_dir,
     })
 }
+
+/// Library name of the duckdb destination plugin.
+const DUCKDB_PLUGIN: &str = "stowage_plugin_duckdb";
 
 fn cargo_build(root: &Path, target: &Path, package: &str, release: bool) -> Result<()> {
     let mut cmd = util::cargo(root);

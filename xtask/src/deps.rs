@@ -38,6 +38,10 @@ const DENY: &[(&str, &str)] = &[
         "tokio-postgres",
         "database driver (belongs in a destination plugin)",
     ),
+    (
+        "libduckdb",
+        "database driver (belongs in the duckdb destination plugin)",
+    ),
     ("libpq", "database driver (belongs in a destination plugin)"),
     ("sqlx", "database driver (belongs in a destination plugin)"),
     (

@@ -8,11 +8,13 @@
 //! cargo xtask run -- ARGS           build, then run target/debug/stowage ARGS
 //! cargo xtask servers start|stop|env  the real test servers on 127.0.0.1
 //! cargo xtask python                 the tests' Python venv (dlt, pyarrow, DuckDB); prints its python
+//! cargo xtask duckdb                 fetch the prebuilt libduckdb.so the duckdb plugin links; prints its dir
 //! ```
 //! Cargo is run as `$CARGO` (or `cargo`); the target dir is `$CARGO_TARGET_DIR` or `target/`.
 
 mod build;
 mod deps;
+mod duckdb_lib;
 mod fixtures;
 mod pyenv;
 mod servers;
@@ -41,6 +43,8 @@ commands:
                         their settings as shell exports (dir: $STOWAGE_SERVERS_DIR or
                         /var/tmp/stowage-servers)
   run -- ARGS           build, then run target/debug/stowage ARGS
+  duckdb                fetch (once, with npm pack) the prebuilt libduckdb.so that the duckdb
+                        destination links against into <target>/duckdb/; prints its dir
 ";
 
 fn main() -> ExitCode {
@@ -81,6 +85,10 @@ fn dispatch(args: &[String]) -> Result<ExitCode> {
             flags(rest, &[])?;
             let child = pyenv::spawn_install(&root, &target)?;
             println!("{}", pyenv::wait(child, &target)?.display());
+        }
+        "duckdb" => {
+            flags(rest, &[])?;
+            println!("{}", duckdb_lib::ensure(&target)?.display());
         }
         "help" | "-h" | "--help" => print!("{USAGE}"),
         other => return Err(format!("unknown command `{other}`\n\n{USAGE}")),

@@ -168,5 +168,23 @@ mod tests {
             offset_of!(PluginV1, destinations),
             8
         ));
+        let open_at = offset_of!(DestinationFactoryV1, open);
+        assert!(!has_field(DESTINATION_FACTORY_V1_1_SIZE, open_at, 8));
+        assert!(has_field(size_of::<DestinationFactoryV1>(), open_at, 8));
+    }
+
+    /// The destination tables (ABI 1.2) are not part of the 1.0 baseline hash; pin their layout
+    /// here so an accidental edit fails a test instead of misreading memory.
+    #[cfg(target_pointer_width = "64")]
+    #[test]
+    fn destination_tables_are_pinned_for_1_2() {
+        assert_eq!(DESTINATION_FACTORY_V1_1_SIZE, 48);
+        assert_eq!(size_of::<DestinationFactoryV1>(), 88);
+        assert_eq!(offset_of!(DestinationFactoryV1, open), 80);
+        assert_eq!(size_of::<DestinationVTableV1>(), 40);
+        assert_eq!(offset_of!(DestinationVTableV1, copy_file), 32);
+        assert_eq!(size_of::<ColumnV1>(), 40);
+        assert_eq!(size_of::<CopyRequestV1>(), 104);
+        assert_eq!(offset_of!(CopyRequestV1, url), 88);
     }
 }

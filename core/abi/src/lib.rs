@@ -22,6 +22,9 @@
 //! - 1.0: plugin manifest, backend/format factories and vtables, reader/writer/lister handles.
 //! - 1.1: backend vtable gained the optional `copy` and `rename` operations; the manifest gained
 //!   the (reserved) destination factory slot.
+//! - 1.2: destinations: the destination factory gained its staging formats, type map and
+//!   `open`; the destination vtable (`execute`, `query`, `copy_file`) and `CopyRequestV1`.
+//!   Hosts list a 1.1 destination entry but do not open it.
 
 #![no_std]
 
@@ -38,7 +41,7 @@ pub use types::*;
 /// Major ABI version; part of the entry symbol name.
 pub const ABI_MAJOR: u32 = 1;
 /// Minor ABI version of this crate (append-only growth within a major).
-pub const ABI_MINOR: u32 = 1;
+pub const ABI_MINOR: u32 = 2;
 /// Name of the entry symbol every plugin exports for ABI major 1 (without NUL).
 pub const ENTRY_SYMBOL_V1: &str = "stowage_plugin_init_v1";
 /// [`ENTRY_SYMBOL_V1`] NUL-terminated, for `dlsym`.

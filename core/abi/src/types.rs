@@ -506,15 +506,121 @@ pub struct FormatVTableV1 {
     >,
 }
 
-/// A database destination that loads staged files (ABI 1.1: reserved; its operations are
-/// appended once the staging work defines them). Hosts list such entries but do not open them.
+/// Destination capability: one connection runs `BEGIN` … `COMMIT`/`ROLLBACK` sent through
+/// `execute`, and `copy_file` takes part in the open transaction (DDL included).
+pub const DESTINATION_CAP_TRANSACTIONS: u64 = 1 << 0;
+/// Destination capability: `MERGE INTO … USING … WHEN MATCHED … WHEN NOT MATCHED …` is
+/// supported (the `upsert` merge strategy).
+pub const DESTINATION_CAP_MERGE_INTO: u64 = 1 << 1;
+
+/// Opens a destination with resolved options (credentials, database path, …).
+pub type DestinationOpenFn = unsafe extern "C" fn(
+    options: *const KeyValue,
+    n_options: usize,
+    out: *mut DestinationHandle,
+    err: *mut StowageError,
+) -> Status;
+
+/// A database destination that loads staged files (ABI 1.1 reserved the first four fields;
+/// ABI 1.2 appended the staging formats, the type map and `open`). A host reads a 1.2 field only
+/// if `struct_size` covers it: a 1.1 entry is listed but cannot be opened.
 #[repr(C)]
 #[derive(Debug)]
 pub struct DestinationFactoryV1 {
     pub struct_size: usize,
     pub name: StrRef,
     pub description: StrRef,
+    /// `DESTINATION_CAP_*` bits.
     pub capabilities: u64,
+    // ---- 1.2 ----
+    /// Loader file formats `copy_file` accepts from a staging bucket, preferred first
+    /// (`parquet`, `jsonl`, `csv`).
+    pub staging_formats: *const StrRef,
+    pub n_staging_formats: usize,
+    /// SQL type of every dlt data type (`key` = dlt type such as `text`, `value` = SQL type such
+    /// as `VARCHAR`); the host writes DDL with it.
+    pub type_map: *const KeyValue,
+    pub n_type_map: usize,
+    pub open: Option<DestinationOpenFn>,
+}
+
+/// Size of [`DestinationFactoryV1`] as ABI 1.1 defined it (reserved slot, no `open`).
+pub const DESTINATION_FACTORY_V1_1_SIZE: usize = offset_of!(DestinationFactoryV1, staging_formats);
+
+/// An opened destination instance (one database session).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct DestinationHandle {
+    pub this: *mut c_void,
+    pub vtable: *const DestinationVTableV1,
+}
+
+/// One column of a table a staged file is copied into.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct ColumnV1 {
+    pub name: StrRef,
+    /// dlt data type (`text`, `bigint`, `double`, `bool`, `decimal`, `timestamp`, `date`,
+    /// `time`, `binary`, `json`, `wei`).
+    pub data_type: StrRef,
+    /// 1 if the column accepts NULL.
+    pub nullable: u8,
+    pub _reserved: [u8; 7],
+}
+
+/// What `copy_file` loads: one staged file into one existing table.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct CopyRequestV1 {
+    pub struct_size: usize,
+    /// Schema (dataset) of the target table, unquoted.
+    pub dataset: StrRef,
+    /// Target table, unquoted.
+    pub table: StrRef,
+    /// Loader file format of the file (`jsonl`, `csv`, `parquet`).
+    pub format: StrRef,
+    /// Full extension of the staged file (`jsonl.gz`): `.gz` means gzip-compressed.
+    pub extension: StrRef,
+    /// Every column of the target table in table order; a file may hold a subset.
+    pub columns: *const ColumnV1,
+    pub n_columns: usize,
+    /// Remote URL of the staged file, for messages only (the bytes come from the reader).
+    pub url: StrRef,
+}
+
+/// Destination operations. One instance is one database session; calls on it are serialized
+/// by the plugin.
+#[repr(C)]
+#[derive(Debug)]
+pub struct DestinationVTableV1 {
+    pub struct_size: usize,
+    /// Frees the instance (closing the session; an open transaction is rolled back).
+    pub release: Option<unsafe extern "C" fn(this: *mut c_void)>,
+    /// Runs a SQL script (one or more `;`-separated statements) on the session.
+    pub execute: Option<
+        unsafe extern "C" fn(this: *mut c_void, sql: StrRef, err: *mut StowageError) -> Status,
+    >,
+    /// Runs one query and returns its rows as UTF-8 JSON lines (one object per row, columns in
+    /// result order). Meant for small results: metadata and inspection.
+    pub query: Option<
+        unsafe extern "C" fn(
+            this: *mut c_void,
+            sql: StrRef,
+            out: *mut OwnedBuf,
+            err: *mut StowageError,
+        ) -> Status,
+    >,
+    /// Loads one staged file, read from `source` (moved in; the callee releases it), into an
+    /// existing table; `out_rows` receives the rows loaded.
+    pub copy_file: Option<
+        unsafe extern "C" fn(
+            this: *mut c_void,
+            request: *const CopyRequestV1,
+            source: ReaderHandle,
+            out_rows: *mut u64,
+            err: *mut StowageError,
+        ) -> Status,
+    >,
 }
 
 macro_rules! static_table {
@@ -538,6 +644,10 @@ static_table!(
     FormatFactoryV1,
     FormatVTableV1,
     DestinationFactoryV1,
+    DestinationVTableV1,
+    DestinationHandle,
+    ColumnV1,
+    CopyRequestV1,
     BackendHandle,
     ReaderHandle,
     WriterHandle,

@@ -38,6 +38,7 @@ pub mod progress;
 pub mod retry;
 pub mod schema;
 pub mod special_files;
+pub mod staging;
 pub mod state;
 mod upload;
 

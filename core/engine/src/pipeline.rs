@@ -78,6 +78,9 @@ pub struct RunOptions {
     pub retry: RetryPolicy,
     /// Where progress events go (default: nowhere).
     pub progress: ProgressHandle,
+    /// Load through a staging bucket into a database destination (`None`: the bucket is the
+    /// destination).
+    pub staging: Option<crate::staging::StagingOptions>,
 }
 
 impl RunOptions {
@@ -107,6 +110,7 @@ impl RunOptions {
             workers: DEFAULT_WORKERS,
             retry: RetryPolicy::default(),
             progress: ProgressHandle::none(),
+            staging: None,
         }
     }
 }
@@ -183,6 +187,9 @@ pub(crate) fn resolve_names(options: &RunOptions) -> Result<Names> {
 
 /// Runs the pipeline: pending packages first, then normalize `options.input` and load it.
 pub fn run(registry: &Registry, options: &RunOptions) -> Result<RunSummary> {
+    if let Some(staging) = &options.staging {
+        return crate::staging::run(registry, options, staging);
+    }
     let names = resolve_names(options)?;
     let table = Naming::with_max_length(options.max_identifier_length)
         .path(&options.table)
@@ -519,6 +526,9 @@ fn normalize_into(
         settings.max_nesting = nesting;
     }
     settings.column_hints = options.column_hints.clone();
+    // Merge on a database destination links nested rows to their root (`_dlt_root_id`).
+    settings.root_key = options.staging.is_some()
+        && options.write_disposition == crate::disposition::WriteDisposition::Merge;
     let mut normalizer = RelationalNormalizer::new(schema, &settings)?;
     let mut files = Writers {
         tables: HashMap::new(),

@@ -3,6 +3,8 @@
 //!
 //! - [`Backend`] / [`BackendPlugin`]: storage (keys, streaming readers and writers, listing).
 //! - [`Format`] / [`FormatPlugin`]: Arrow record batches to file bytes and back.
+//! - [`Destination`] / [`DestinationPlugin`]: a database that runs the host's SQL and copies
+//!   staged files into its tables.
 //! - [`Options`]: resolved settings from the host; unknown keys are rejected.
 //! - [`PluginError`]: one error type with a kind, context and a retry flag.
 //! - [`testing`]: the behaviour suite every backend and format runs.
@@ -13,6 +15,7 @@
 //! streams, so plugins may use a different arrow-rs major than the host.
 
 pub mod backend;
+pub mod destination;
 mod error;
 pub mod ffi;
 pub mod format;
@@ -25,6 +28,9 @@ pub mod types;
 pub use backend::{
     Backend, BackendCapabilities, BackendPlugin, ListEntry, Lister, ObjectMeta, ObjectReader,
     ObjectWriter,
+};
+pub use destination::{
+    CopyColumn, CopyRequest, Destination, DestinationCapabilities, DestinationPlugin,
 };
 pub use error::{ErrorKind, PluginError, Result};
 pub use format::{Format, FormatCapabilities, FormatPlugin, WriteSummary};

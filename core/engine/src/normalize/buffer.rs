@@ -173,11 +173,13 @@ impl TableBuffer {
         self.slots.len() - 1
     }
 
-    /// Appends one row of (slot, value); columns not named are null.
-    pub fn push_row(&mut self, cells: Vec<(usize, Cell<'_>)>) {
-        for (slot, cell) in cells {
-            self.slots[slot].builder.append(cell);
-        }
+    /// Appends a value of the row being built to `slot`.
+    pub fn append(&mut self, slot: usize, cell: Cell<'_>) {
+        self.slots[slot].builder.append(cell);
+    }
+
+    /// Ends the row being built: columns that got no value are null.
+    pub fn end_row(&mut self) {
         self.rows += 1;
         for slot in &mut self.slots {
             if builder_len(&slot.builder) < self.rows {

@@ -64,16 +64,15 @@ impl NameCache {
     /// `key` appended to the unshortened `__` path `prefix`: (the unshortened path, the name
     /// as dlt's `shorten_fragments` makes it). With an empty prefix the name is `key` itself.
     pub fn join(&mut self, naming: &Naming, prefix: &Name, key: &Name) -> (Name, Name) {
+        if prefix.is_empty() {
+            return (key.clone(), key.clone());
+        }
         if let Some(hit) = self.joins.get(&**prefix).and_then(|m| m.get(&**key)) {
             return hit.clone();
         }
-        let joined = if prefix.is_empty() {
-            (key.clone(), key.clone())
-        } else {
-            let unshortened = Name::from(format!("{prefix}__{key}"));
-            let shortened = Name::from(naming.fragments(&[prefix, key]));
-            (unshortened, shortened)
-        };
+        let unshortened = Name::from(format!("{prefix}__{key}"));
+        let shortened = Name::from(naming.fragments(&[prefix, key]));
+        let joined = (unshortened, shortened);
         if self.join_count < Self::MAX_ENTRIES {
             self.join_count += 1;
             self.joins
@@ -116,6 +115,59 @@ impl NameCache {
     }
 }
 
+/// The input keys of a table's previous record, in visiting order, with their normalized
+/// names: records of one table usually repeat their keys in the same order, so comparing the
+/// key with the one at the same position finds its name without hashing.
+#[derive(Debug, Default)]
+struct KeySequence {
+    keys: Vec<(Box<str>, Name)>,
+}
+
+impl KeySequence {
+    /// The name remembered for `key` at `position`, if the previous record had it there.
+    fn remembered(&self, position: usize, key: &str) -> Option<Name> {
+        match self.keys.get(position) {
+            Some((seen, name)) if **seen == *key => Some(name.clone()),
+            _ => None,
+        }
+    }
+
+    /// The name of the non-blank `key`, the `position`-th key visited in this record, which
+    /// the previous record did not have there.
+    fn learn(
+        &mut self,
+        names: &mut NameCache,
+        naming: &Naming,
+        position: usize,
+        key: &str,
+    ) -> Result<Name> {
+        let name = names.path(naming, key)?;
+        if position < self.keys.len() {
+            self.keys[position] = (key.into(), name.clone());
+        } else if position == self.keys.len() && position < NameCache::MAX_ENTRIES {
+            self.keys.push((key.into(), name.clone()));
+        }
+        Ok(name)
+    }
+}
+
+/// What flattening keeps per table between records.
+#[derive(Debug, Default)]
+pub struct RowScratch {
+    /// The previous record's keys.
+    keys: KeySequence,
+    /// An empty row vector, kept for its capacity (see [`RowScratch::recycle`]).
+    spare_row: Vec<(Name, Value)>,
+}
+
+impl RowScratch {
+    /// Gives a finished row back, so the next one reuses its allocation.
+    pub fn recycle(&mut self, mut row: Vec<(Name, Value)>) {
+        row.clear();
+        self.spare_row = row;
+    }
+}
+
 /// Key used for empty or blank keys.
 const EMPTY_KEY: &str = "_empty";
 
@@ -139,28 +191,40 @@ impl Flattened {
 }
 
 /// Flattens `dict` of `table` with `levels` of nesting left (dlt's `_flatten`: nested dicts are
-/// taken from a LIFO stack, so sibling dicts come out last-first). `extra` is room reserved for
-/// the columns the caller appends.
+/// taken from a LIFO stack, so sibling dicts come out last-first). `scratch` is the table's
+/// memory of its previous record.
 pub fn flatten(
     schema: &Schema,
     naming: &Naming,
     names: &mut NameCache,
+    scratch: &mut RowScratch,
     table: &str,
     dict: Map<String, Value>,
     levels: i64,
-    extra: usize,
 ) -> Result<Flattened> {
+    let mut row = std::mem::take(&mut scratch.spare_row);
+    // Room for the `_dlt_*` columns the normalizer appends.
+    row.reserve(dict.len() + 3);
+    let sequence = &mut scratch.keys;
     let mut out = Flattened {
-        row: Vec::with_capacity(dict.len() + extra),
+        row,
         lists: Vec::new(),
     };
-    let mut stack: Vec<(Map<String, Value>, i64, Name)> = vec![(dict, levels, names.empty())];
-    while let Some((current, level, prefix)) = stack.pop() {
+    let mut stack: Vec<(Map<String, Value>, i64, Name)> = Vec::new();
+    let mut next = Some((dict, levels, names.empty()));
+    let mut position = 0;
+    while let Some((current, level, prefix)) = next.take().or_else(|| stack.pop()) {
         for (key, value) in current {
-            let norm_key = if key.trim().is_empty() {
-                Name::from(EMPTY_KEY)
-            } else {
-                names.path(naming, &key)?
+            let norm_key = match sequence.remembered(position, &key) {
+                Some(name) => {
+                    position += 1;
+                    name
+                }
+                None if key.trim().is_empty() => Name::from(EMPTY_KEY),
+                None => {
+                    position += 1;
+                    sequence.learn(names, naming, position - 1, &key)?
+                }
             };
             let (path, nested_name) = names.join(naming, &prefix, &norm_key);
             match value {

@@ -110,6 +110,20 @@ struct TableState {
     /// usually have the same keys in the same order, and names are interned, so a pointer
     /// comparison finds the slot without hashing.
     shape: Vec<Option<(Name, usize)>>,
+    /// What flattening remembers of the previous record.
+    scratch: flatten::RowScratch,
+}
+
+impl TableState {
+    fn new(table: &str) -> Self {
+        TableState {
+            buffer: TableBuffer::new(table),
+            rows: 0,
+            seen: false,
+            shape: Vec::new(),
+            scratch: flatten::RowScratch::default(),
+        }
+    }
 }
 
 struct SystemColumns {
@@ -160,6 +174,13 @@ impl RelationalNormalizer {
         let levels = schema
             .max_nesting(&root)
             .map_or(i64::from(options.max_nesting), |n| n as i64);
+        // Once nested tables carry `_dlt_root_id`, every later load fills it (dlt keeps the
+        // root-key propagation in the schema).
+        let root_key = options.root_key
+            || schema
+                .table_names()
+                .iter()
+                .any(|t| schema.column_json(t, C_DLT_ROOT_ID).is_some());
         Ok(RelationalNormalizer {
             core: Core {
                 schema,
@@ -180,7 +201,7 @@ impl RelationalNormalizer {
                 dlt_root_id: Name::from(C_DLT_ROOT_ID),
                 value: Name::from(C_VALUE),
             },
-            root_key: options.root_key,
+            root_key,
             current_root_id: Value::Null,
         })
     }
@@ -222,15 +243,19 @@ impl RelationalNormalizer {
         list_idx: Option<usize>,
         levels: i64,
     ) -> Result<()> {
+        if !self.tables.contains_key(&**table) {
+            self.tables.insert(table.clone(), TableState::new(table));
+        }
+        let state = self.tables.get_mut(&**table).expect("inserted above");
         let core = &mut self.core;
         let flat = flatten::flatten(
             &core.schema,
             &core.naming,
             &mut core.names,
+            &mut state.scratch,
             table,
             dict,
             levels,
-            3,
         )?;
         let mut row = flat.row;
         let row_id = match parent {
@@ -256,7 +281,14 @@ impl RelationalNormalizer {
                 id
             }
         };
-        self.store_row(table, parent.map(|(t, _)| t), row)?;
+        store_row(
+            core,
+            state,
+            &mut self.table_order,
+            table,
+            parent.map(|(t, _)| t),
+            row,
+        )?;
         for (path, items) in flat.lists {
             let core = &mut self.core;
             let (_, child) = core.names.join(&core.naming, table, &path);
@@ -298,67 +330,24 @@ impl RelationalNormalizer {
                         (self.sys.dlt_list_idx.clone(), json!(idx)),
                         (self.sys.dlt_id.clone(), Value::String(id)),
                     ]);
-                    self.store_row(table, Some(parent_table), row)?;
+                    let state = match self.tables.get_mut(&**table) {
+                        Some(state) => state,
+                        None => self
+                            .tables
+                            .entry(table.clone())
+                            .or_insert_with(|| TableState::new(table)),
+                    };
+                    store_row(
+                        &mut self.core,
+                        state,
+                        &mut self.table_order,
+                        table,
+                        Some(parent_table),
+                        row,
+                    )?;
                 }
             }
         }
-        Ok(())
-    }
-
-    /// Coerces a flattened row into the table's columns (adding columns and variants) and
-    /// buffers it.
-    fn store_row(
-        &mut self,
-        table: &Name,
-        parent: Option<&Name>,
-        row: Vec<(Name, Value)>,
-    ) -> Result<()> {
-        let core = &mut self.core;
-        if !self.tables.contains_key(&**table) {
-            if let Some(parent) = parent {
-                core.schema.ensure_nested_table(table, parent);
-            }
-            self.tables.insert(
-                table.clone(),
-                TableState {
-                    buffer: TableBuffer::new(table),
-                    rows: 0,
-                    seen: false,
-                    shape: Vec::new(),
-                },
-            );
-        }
-        let state = self.tables.get_mut(&**table).expect("inserted above");
-        if state.shape.len() < row.len() {
-            state.shape.resize(row.len(), None);
-        }
-        let mut cells = Vec::with_capacity(row.len());
-        for (position, (column, value)) in row.iter().enumerate() {
-            if value.is_null() {
-                continue;
-            }
-            let remembered = match &state.shape[position] {
-                Some((name, slot)) if Arc::ptr_eq(name, column) => Some(*slot),
-                _ => None,
-            };
-            let base = match remembered {
-                Some(slot) => Some(slot),
-                None => core.known_slot(state, table, column)?,
-            };
-            let (slot, cell) = core.fit_value(state, table, column, value, base, false)?;
-            if remembered.is_none() {
-                let base = base.or_else(|| state.buffer.slot_of(column));
-                state.shape[position] = base.map(|b| (column.clone(), b));
-            }
-            cells.push((slot, cell));
-        }
-        if !state.seen {
-            state.seen = true;
-            self.table_order.push(table.clone());
-            core.schema.mark_seen_data(table);
-        }
-        state.buffer.push_row(cells);
-        state.rows += 1;
         Ok(())
     }
 
@@ -491,6 +480,56 @@ impl Core {
         self.schema.put_column(table, Value::Object(col));
         self.names.column_changed(table, column);
     }
+}
+
+/// Coerces a flattened row of `table` into its columns (adding columns and variants) and
+/// buffers it.
+fn store_row(
+    core: &mut Core,
+    state: &mut TableState,
+    table_order: &mut Vec<Name>,
+    table: &Name,
+    parent: Option<&Name>,
+    row: Vec<(Name, Value)>,
+) -> Result<()> {
+    if !state.seen
+        && let Some(parent) = parent
+    {
+        core.schema.ensure_nested_table(table, parent);
+    }
+    if state.shape.len() < row.len() {
+        state.shape.resize(row.len(), None);
+    }
+    // Values go straight into the builders; an error fails the whole normalization, so a
+    // half-appended row is never emitted.
+    for (position, (column, value)) in row.iter().enumerate() {
+        if value.is_null() {
+            continue;
+        }
+        let remembered = match &state.shape[position] {
+            Some((name, slot)) if Arc::ptr_eq(name, column) => Some(*slot),
+            _ => None,
+        };
+        let base = match remembered {
+            Some(slot) => Some(slot),
+            None => core.known_slot(state, table, column)?,
+        };
+        let (slot, cell) = core.fit_value(state, table, column, value, base, false)?;
+        if remembered.is_none() {
+            let base = base.or_else(|| state.buffer.slot_of(column));
+            state.shape[position] = base.map(|b| (column.clone(), b));
+        }
+        state.buffer.append(slot, cell);
+    }
+    if !state.seen {
+        state.seen = true;
+        table_order.push(table.clone());
+        core.schema.mark_seen_data(table);
+    }
+    state.buffer.end_row();
+    state.rows += 1;
+    state.scratch.recycle(row);
+    Ok(())
 }
 
 fn cannot_coerce(table: &str, column: &str, t: DltType, value: &Value) -> Error {

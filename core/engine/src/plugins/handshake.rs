@@ -6,10 +6,10 @@ use std::path::Path;
 
 use stowage_plugin_abi as abi;
 use stowage_plugin_sdk::ffi::take_error;
-use stowage_plugin_sdk::{BackendCapabilities, FormatCapabilities};
+use stowage_plugin_sdk::{BackendCapabilities, DestinationCapabilities, FormatCapabilities};
 
 use super::host_log::HOST_API;
-use super::registry::{BackendInfo, FormatInfo, LoadedPlugin};
+use super::registry::{BackendInfo, DestinationInfo, FormatInfo, LoadedPlugin};
 
 /// Loads and validates one plugin library; `Err` is the one-line rejection reason.
 pub(crate) fn load_plugin(path: &Path) -> Result<LoadedPlugin, String> {
@@ -77,6 +77,7 @@ fn read_manifest(m: &'static abi::PluginV1, path: &Path) -> Result<LoadedPlugin,
     if name.is_empty() {
         return Err("the manifest has an empty plugin name".into());
     }
+    let destination_infos = read_destinations(m)?;
     Ok(LoadedPlugin {
         name,
         version: text(m.plugin_version, "version")?,
@@ -86,7 +87,8 @@ fn read_manifest(m: &'static abi::PluginV1, path: &Path) -> Result<LoadedPlugin,
         path: path.to_path_buf(),
         backends: read_backends(m)?,
         formats: read_formats(m)?,
-        destinations: read_destinations(m)?,
+        destinations: destination_infos.iter().map(|d| d.name.clone()).collect(),
+        destination_infos,
     })
 }
 
@@ -160,7 +162,7 @@ fn read_formats(m: &'static abi::PluginV1) -> Result<Vec<FormatInfo>, String> {
     Ok(out)
 }
 
-fn read_destinations(m: &'static abi::PluginV1) -> Result<Vec<String>, String> {
+fn read_destinations(m: &'static abi::PluginV1) -> Result<Vec<DestinationInfo>, String> {
     let present = abi::has_field(
         m.struct_size,
         offset_of!(abi::PluginV1, n_destinations),
@@ -171,6 +173,64 @@ fn read_destinations(m: &'static abi::PluginV1) -> Result<Vec<String>, String> {
     }
     table(m.destinations, m.n_destinations, "destination")?
         .iter()
-        .map(|d| text(d.name, "destination name"))
+        .map(read_destination)
         .collect()
+}
+
+/// One destination entry; the 1.2 fields only if `struct_size` covers them (a 1.1 entry is
+/// listed but has no `open`).
+fn read_destination(f: &'static abi::DestinationFactoryV1) -> Result<DestinationInfo, String> {
+    if f.struct_size < abi::DESTINATION_FACTORY_V1_1_SIZE {
+        return Err(format!(
+            "destination factory too small ({} bytes)",
+            f.struct_size
+        ));
+    }
+    let name = text(f.name, "destination name")?;
+    let mut info = DestinationInfo {
+        description: text(f.description, "destination description")?,
+        name,
+        capabilities: DestinationCapabilities::from_bits(f.capabilities),
+        staging_formats: Vec::new(),
+        type_map: Vec::new(),
+        factory: None,
+    };
+    if f.struct_size >= size_of::<abi::DestinationFactoryV1>() {
+        info.staging_formats = texts(f.staging_formats, f.n_staging_formats, "staging format")?;
+        for kv in table(f.type_map, f.n_type_map, "type map")? {
+            info.type_map.push((
+                text(kv.key, "type map key")?,
+                text(kv.value, "type map value")?,
+            ));
+        }
+        info.factory = Some(f);
+    }
+    Ok(info)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static NAME: &str = "old";
+
+    #[test]
+    fn a_1_1_destination_entry_is_listed_but_not_openable() {
+        // A 1.1 entry: only the reserved four fields; the 1.2 fields behind it are garbage.
+        let factory = Box::leak(Box::new(abi::DestinationFactoryV1 {
+            struct_size: abi::DESTINATION_FACTORY_V1_1_SIZE,
+            name: abi::StrRef::new(NAME),
+            description: abi::StrRef::EMPTY,
+            capabilities: 0,
+            staging_formats: 0x10 as *const abi::StrRef,
+            n_staging_formats: 99,
+            type_map: 0x10 as *const abi::KeyValue,
+            n_type_map: 99,
+            open: None,
+        }));
+        let info = read_destination(factory).expect("a 1.1 entry is valid");
+        assert_eq!(info.name, "old");
+        assert!(info.factory.is_none());
+        assert!(info.staging_formats.is_empty() && info.type_map.is_empty());
+    }
 }

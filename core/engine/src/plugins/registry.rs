@@ -5,8 +5,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use stowage_plugin_abi as abi;
-use stowage_plugin_sdk::ffi::client::{ForeignBackend, ForeignFormat, call};
-use stowage_plugin_sdk::{Backend, BackendCapabilities, FormatCapabilities, Options, PluginError};
+use stowage_plugin_sdk::ffi::client::{ForeignBackend, ForeignDestination, ForeignFormat, call};
+use stowage_plugin_sdk::{
+    Backend, BackendCapabilities, DestinationCapabilities, FormatCapabilities, Options, PluginError,
+};
 
 use super::discovery::{DiscoveryConfig, candidate_files};
 use super::handshake::load_plugin;
@@ -40,6 +42,30 @@ pub struct FormatInfo {
     pub(crate) factory: &'static abi::FormatFactoryV1,
 }
 
+/// A destination offered by a loaded plugin.
+#[derive(Debug, Clone)]
+pub struct DestinationInfo {
+    /// Destination name (`duckdb`, `postgres`).
+    pub name: String,
+    /// One-line description.
+    pub description: String,
+    /// Declared capabilities.
+    pub capabilities: DestinationCapabilities,
+    /// Loader file formats it copies from staging, preferred first (empty for ABI 1.1).
+    pub staging_formats: Vec<String>,
+    /// dlt type → SQL type (empty for ABI 1.1).
+    pub type_map: Vec<(String, String)>,
+    /// `None` for an ABI 1.1 entry (declared only, cannot be opened).
+    pub(crate) factory: Option<&'static abi::DestinationFactoryV1>,
+}
+
+impl DestinationInfo {
+    /// True if this host can open it (an ABI 1.2 entry with `open`).
+    pub fn is_loadable(&self) -> bool {
+        self.factory.is_some_and(|f| f.open.is_some())
+    }
+}
+
 /// A plugin library that passed the handshake.
 #[derive(Debug, Clone)]
 pub struct LoadedPlugin {
@@ -59,8 +85,10 @@ pub struct LoadedPlugin {
     pub backends: Vec<BackendInfo>,
     /// Formats it provides.
     pub formats: Vec<FormatInfo>,
-    /// Destinations it declares (listed only; not loadable in ABI 1.1).
+    /// Names of the destinations it declares.
     pub destinations: Vec<String>,
+    /// The destinations it declares, in full.
+    pub destination_infos: Vec<DestinationInfo>,
 }
 
 /// A file that was not loaded, and why.
@@ -80,6 +108,7 @@ pub struct Registry {
     searched: Vec<PathBuf>,
     schemes: BTreeMap<String, BackendInfo>,
     formats: BTreeMap<String, FormatInfo>,
+    destinations: BTreeMap<String, DestinationInfo>,
 }
 
 impl Registry {
@@ -122,6 +151,11 @@ impl Registry {
             self.formats
                 .entry(format.name.clone())
                 .or_insert_with(|| format.clone());
+        }
+        for destination in &plugin.destination_infos {
+            self.destinations
+                .entry(destination.name.clone())
+                .or_insert_with(|| destination.clone());
         }
         self.plugins.push(plugin);
     }
@@ -203,6 +237,47 @@ impl Registry {
             .map_err(|e| e.while_doing(format!("opening the `{name}` format")))?;
         // SAFETY: filled by a successful open; the library is never unloaded.
         Ok(Arc::new(unsafe { ForeignFormat::from_handle(handle) }?))
+    }
+
+    /// The destination called `name`, if any.
+    pub fn destination(&self, name: &str) -> Option<&DestinationInfo> {
+        self.destinations.get(name)
+    }
+
+    /// Opens a destination session by name with resolved options.
+    pub fn open_destination(
+        &self,
+        name: &str,
+        options: &Options,
+    ) -> Result<Arc<ForeignDestination>, Error> {
+        let info = self
+            .destination(name)
+            .ok_or_else(|| self.no_destination(name))?;
+        let open = info.factory.and_then(|f| f.open).ok_or_else(|| {
+            PluginError::unsupported(format!(
+                "destination `{name}` was built for ABI 1.1, which could not load destinations; \
+                 rebuild the plugin against ABI 1.2 or newer"
+            ))
+        })?;
+        let raw = raw_options(options);
+        let mut handle = abi::DestinationHandle {
+            this: std::ptr::null_mut(),
+            vtable: std::ptr::null(),
+        };
+        // SAFETY: per the ABI; options borrowed for the call.
+        call(|err| unsafe { open(raw.as_ptr(), raw.len(), &mut handle, err) })
+            .map_err(|e| e.while_doing(format!("opening the `{name}` destination")))?;
+        // SAFETY: filled by a successful open; the library is never unloaded.
+        Ok(Arc::new(unsafe { ForeignDestination::from_handle(handle) }))
+    }
+
+    fn no_destination(&self, name: &str) -> Error {
+        let known: Vec<&str> = self.destinations.keys().map(String::as_str).collect();
+        PluginError::not_found(format!(
+            "no destination plugin named `{name}` (available: {}); put its libstowage_plugin_*.so into one of: {}",
+            list_or_none(&known),
+            self.dirs_text()
+        ))
     }
 
     fn no_backend(&self, scheme: &str) -> Error {

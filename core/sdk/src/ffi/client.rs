@@ -11,8 +11,9 @@ use stowage_plugin_abi as abi;
 
 use super::arrow_stream::{import_stream, stream_for_export};
 use super::export_io::{export_reader, export_writer};
-use super::{Poison, take_error};
+use super::{Poison, take_buf, take_error};
 use crate::backend::{Backend, ListEntry, Lister, ObjectMeta, ObjectReader, ObjectWriter};
+use crate::destination::{CopyRequest, Destination};
 use crate::format::WriteSummary;
 use crate::{PluginError, Result};
 
@@ -437,5 +438,93 @@ impl Drop for ForeignFormat {
             // SAFETY: released exactly once.
             unsafe { release(self.handle.this) };
         }
+    }
+}
+
+// ---- destination ----
+
+/// A destination session living in a plugin library.
+#[derive(Debug)]
+pub struct ForeignDestination {
+    handle: abi::DestinationHandle,
+}
+
+impl ForeignDestination {
+    /// Takes ownership of an opened destination handle.
+    ///
+    /// # Safety
+    /// `handle` must be a live destination handle from a conforming `open`, whose library is
+    /// never unloaded.
+    pub unsafe fn from_handle(handle: abi::DestinationHandle) -> Self {
+        ForeignDestination { handle }
+    }
+
+    fn vt(&self) -> &abi::DestinationVTableV1 {
+        // SAFETY: static vtable of a never-unloaded library.
+        unsafe { &*self.handle.vtable }
+    }
+}
+
+// SAFETY: the ABI requires destination instances to be thread-safe (calls are serialized by the
+// plugin).
+unsafe impl Send for ForeignDestination {}
+// SAFETY: as above.
+unsafe impl Sync for ForeignDestination {}
+
+impl Drop for ForeignDestination {
+    fn drop(&mut self) {
+        if let Some(release) = vfn!(self.vt(), abi::DestinationVTableV1, release) {
+            // SAFETY: released exactly once.
+            unsafe { release(self.handle.this) };
+        }
+    }
+}
+
+impl Destination for ForeignDestination {
+    fn execute(&self, sql: &str) -> Result<()> {
+        let f =
+            vfn!(self.vt(), abi::DestinationVTableV1, execute).ok_or_else(|| missing("execute"))?;
+        // SAFETY: live handle; `sql` borrowed for the call.
+        call(|err| unsafe { f(self.handle.this, abi::StrRef::new(sql), err) })
+    }
+
+    fn query(&self, sql: &str) -> Result<String> {
+        let f = vfn!(self.vt(), abi::DestinationVTableV1, query).ok_or_else(|| missing("query"))?;
+        let mut out = abi::OwnedBuf::EMPTY;
+        // SAFETY: live handle; `out` is writable.
+        call(|err| unsafe { f(self.handle.this, abi::StrRef::new(sql), &mut out, err) })?;
+        // SAFETY: filled by a successful call.
+        let bytes = unsafe { take_buf(&mut out) };
+        String::from_utf8(bytes).map_err(|_| PluginError::unexpected("query result is not UTF-8"))
+    }
+
+    fn copy_file(&self, request: &CopyRequest, source: Box<dyn ObjectReader>) -> Result<u64> {
+        let f = vfn!(self.vt(), abi::DestinationVTableV1, copy_file)
+            .ok_or_else(|| missing("copy_file"))?;
+        let columns: Vec<abi::ColumnV1> = request
+            .columns
+            .iter()
+            .map(|c| abi::ColumnV1 {
+                name: abi::StrRef::new(&c.name),
+                data_type: abi::StrRef::new(&c.data_type),
+                nullable: u8::from(c.nullable),
+                _reserved: [0; 7],
+            })
+            .collect();
+        let raw = abi::CopyRequestV1 {
+            struct_size: size_of::<abi::CopyRequestV1>(),
+            dataset: abi::StrRef::new(&request.dataset),
+            table: abi::StrRef::new(&request.table),
+            format: abi::StrRef::new(&request.format),
+            extension: abi::StrRef::new(&request.extension),
+            columns: columns.as_ptr(),
+            n_columns: columns.len(),
+            url: abi::StrRef::new(&request.url),
+        };
+        let source = export_reader(source, Poison::default());
+        let mut rows = 0u64;
+        // SAFETY: live handle; the request is borrowed for the call, the reader moved in.
+        call(|err| unsafe { f(self.handle.this, &raw, source, &mut rows, err) })?;
+        Ok(rows)
     }
 }

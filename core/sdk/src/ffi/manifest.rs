@@ -3,9 +3,11 @@
 use stowage_plugin_abi as abi;
 
 use super::export_backend::backend_open;
+use super::export_destination::destination_open;
 use super::export_format::format_open;
 use super::guard;
 use crate::backend::BackendPlugin;
+use crate::destination::DestinationPlugin;
 use crate::format::FormatPlugin;
 use crate::{ErrorKind, PluginError, Result};
 
@@ -50,6 +52,44 @@ pub const fn format_factory<F: FormatPlugin>(
     }
 }
 
+/// Converts `(key, value)` pairs into borrowed ABI pairs (const, for static tables).
+pub const fn key_values<const N: usize>(
+    pairs: &'static [(&'static str, &'static str)],
+) -> [abi::KeyValue; N] {
+    let mut out = [abi::KeyValue {
+        key: abi::StrRef::EMPTY,
+        value: abi::StrRef::EMPTY,
+    }; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = abi::KeyValue {
+            key: abi::StrRef::new(pairs[i].0),
+            value: abi::StrRef::new(pairs[i].1),
+        };
+        i += 1;
+    }
+    out
+}
+
+/// The factory entry for destination `D`; `formats` must be `str_refs(D::STAGING_FORMATS)` and
+/// `types` `key_values(D::TYPE_MAP)`.
+pub const fn destination_factory<D: DestinationPlugin>(
+    formats: &'static [abi::StrRef],
+    types: &'static [abi::KeyValue],
+) -> abi::DestinationFactoryV1 {
+    abi::DestinationFactoryV1 {
+        struct_size: size_of::<abi::DestinationFactoryV1>(),
+        name: abi::StrRef::new(D::NAME),
+        description: abi::StrRef::new(D::DESCRIPTION),
+        capabilities: D::CAPABILITIES.bits(),
+        staging_formats: formats.as_ptr(),
+        n_staging_formats: formats.len(),
+        type_map: types.as_ptr(),
+        n_type_map: types.len(),
+        open: Some(destination_open::<D>),
+    }
+}
+
 /// Identity of a plugin library.
 #[derive(Debug, Clone, Copy)]
 pub struct PluginSpec {
@@ -66,6 +106,7 @@ pub const fn plugin_manifest(
     spec: &PluginSpec,
     backends: &'static [abi::BackendFactoryV1],
     formats: &'static [abi::FormatFactoryV1],
+    destinations: &'static [abi::DestinationFactoryV1],
 ) -> abi::PluginV1 {
     abi::PluginV1 {
         struct_size: size_of::<abi::PluginV1>(),
@@ -80,8 +121,8 @@ pub const fn plugin_manifest(
         n_backends: backends.len(),
         formats: formats.as_ptr(),
         n_formats: formats.len(),
-        destinations: std::ptr::null(),
-        n_destinations: 0,
+        destinations: destinations.as_ptr(),
+        n_destinations: destinations.len(),
     }
 }
 
@@ -136,7 +177,8 @@ pub unsafe fn plugin_init(
 ///     formats: [],
 /// }
 /// ```
-/// An optional `on_load: path::to::fn,` runs once when the host loads the library.
+/// An optional `destinations: [DuckDbDestination],` follows `formats`; an optional
+/// `on_load: path::to::fn,` runs once when the host loads the library.
 #[macro_export]
 macro_rules! export_plugin {
     (
@@ -144,6 +186,7 @@ macro_rules! export_plugin {
         version: $version:expr,
         backends: [$($backend:ty),* $(,)?],
         formats: [$($format:ty),* $(,)?]
+        $(, destinations: [$($destination:ty),* $(,)?])?
         $(, on_load: $on_load:expr)?
         $(,)?
     ) => {
@@ -168,8 +211,32 @@ macro_rules! export_plugin {
                     &S
                 })
             ),*];
-            static __MANIFEST: __abi::PluginV1 =
-                $crate::ffi::plugin_manifest(&__SPEC, __BACKENDS, __FORMATS);
+            static __DESTINATIONS: &[__abi::DestinationFactoryV1] = &[$($(
+                $crate::ffi::destination_factory::<$destination>(
+                    {
+                        static F: [__abi::StrRef;
+                            <$destination as $crate::DestinationPlugin>::STAGING_FORMATS.len()] =
+                            $crate::ffi::str_refs(
+                                <$destination as $crate::DestinationPlugin>::STAGING_FORMATS,
+                            );
+                        &F
+                    },
+                    {
+                        static T: [__abi::KeyValue;
+                            <$destination as $crate::DestinationPlugin>::TYPE_MAP.len()] =
+                            $crate::ffi::key_values(
+                                <$destination as $crate::DestinationPlugin>::TYPE_MAP,
+                            );
+                        &T
+                    },
+                )
+            ),*)?];
+            static __MANIFEST: __abi::PluginV1 = $crate::ffi::plugin_manifest(
+                &__SPEC,
+                __BACKENDS,
+                __FORMATS,
+                __DESTINATIONS,
+            );
 
             /// The plugin entry point (ABI major 1).
             ///

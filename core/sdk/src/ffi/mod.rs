@@ -7,6 +7,7 @@
 pub(crate) mod arrow_stream;
 pub mod client;
 mod export_backend;
+mod export_destination;
 mod export_format;
 mod export_io;
 mod manifest;
@@ -22,7 +23,8 @@ use crate::{ErrorKind, PluginError, Result};
 
 pub use export_format::write_all as encode_into;
 pub use manifest::{
-    PluginSpec, backend_factory, format_factory, plugin_init, plugin_manifest, str_refs,
+    PluginSpec, backend_factory, destination_factory, format_factory, key_values, plugin_init,
+    plugin_manifest, str_refs,
 };
 
 /// Shared poison flag of one instance and everything it handed out.

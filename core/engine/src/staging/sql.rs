@@ -1,0 +1,342 @@
+//! The SQL a staged load runs on the destination, in the dialect both DuckDB and PostgreSQL
+//! speak (double-quoted identifiers, `information_schema`, window functions, `MERGE INTO`),
+//! with column types from the destination's declared type map.
+
+use crate::schema::{ColumnDef, DltType};
+use crate::{Error, Result};
+
+/// What the SQL needs to know about a destination.
+#[derive(Debug, Clone)]
+pub struct Dialect {
+    /// dlt type → SQL type.
+    pub types: Vec<(String, String)>,
+}
+
+impl Dialect {
+    /// The SQL type of a dlt type.
+    pub fn sql_type(&self, t: DltType) -> Result<&str> {
+        self.types
+            .iter()
+            .find(|(k, _)| k == t.name())
+            .map(|(_, v)| v.as_str())
+            .ok_or_else(|| {
+                Error::unsupported(format!(
+                    "the destination declares no SQL type for dlt type `{}`",
+                    t.name()
+                ))
+            })
+    }
+}
+
+/// A double-quoted identifier.
+pub fn q(ident: &str) -> String {
+    format!("\"{}\"", ident.replace('"', "\"\""))
+}
+
+/// `"dataset"."table"`.
+pub fn qualified(dataset: &str, table: &str) -> String {
+    format!("{}.{}", q(dataset), q(table))
+}
+
+/// A string literal.
+pub fn literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+fn column_list(columns: &[String]) -> String {
+    columns.iter().map(|c| q(c)).collect::<Vec<_>>().join(", ")
+}
+
+/// `CREATE SCHEMA IF NOT EXISTS`.
+pub fn create_schema(dataset: &str) -> String {
+    format!("CREATE SCHEMA IF NOT EXISTS {}", q(dataset))
+}
+
+/// `CREATE TABLE` with every complete column (non-nullable ones `NOT NULL`).
+pub fn create_table(
+    d: &Dialect,
+    dataset: &str,
+    table: &str,
+    columns: &[ColumnDef],
+) -> Result<String> {
+    let mut defs = Vec::new();
+    for c in columns {
+        let Some(t) = c.data_type else { continue };
+        let null = if c.nullable { "" } else { " NOT NULL" };
+        defs.push(format!("{} {}{null}", q(&c.name), d.sql_type(t)?));
+    }
+    Ok(format!(
+        "CREATE TABLE IF NOT EXISTS {} ({})",
+        qualified(dataset, table),
+        defs.join(", ")
+    ))
+}
+
+/// `ALTER TABLE … ADD COLUMN` (always nullable: existing rows have no value).
+pub fn add_column(
+    d: &Dialect,
+    dataset: &str,
+    table: &str,
+    column: &ColumnDef,
+) -> Result<Option<String>> {
+    let Some(t) = column.data_type else {
+        return Ok(None);
+    };
+    Ok(Some(format!(
+        "ALTER TABLE {} ADD COLUMN {} {}",
+        qualified(dataset, table),
+        q(&column.name),
+        d.sql_type(t)?
+    )))
+}
+
+/// The existing columns of a table (empty if it does not exist).
+pub fn existing_columns(dataset: &str, table: &str) -> String {
+    format!(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = {} AND \
+         table_name = {}",
+        literal(dataset),
+        literal(table)
+    )
+}
+
+/// Deletes every row (transactional on both destinations, unlike some `TRUNCATE`s).
+pub fn delete_all(dataset: &str, table: &str) -> String {
+    format!("DELETE FROM {} WHERE 1=1", qualified(dataset, table))
+}
+
+/// `INSERT INTO main.t (cols) SELECT cols FROM staging.t`.
+pub fn insert_from(main: &str, staging: &str, table: &str, columns: &[String]) -> String {
+    let cols = column_list(columns);
+    format!(
+        "INSERT INTO {}({cols}) SELECT {cols} FROM {}",
+        qualified(main, table),
+        qualified(staging, table)
+    )
+}
+
+/// The tables of one merge: the root and its nested tables, with their columns.
+#[derive(Debug, Clone)]
+pub struct MergeChain {
+    /// Root table and its columns.
+    pub root: (String, Vec<String>),
+    /// Nested tables, their columns, and the column linking a row to its root row's `_dlt_id`
+    /// (`_dlt_parent_id` for children of the root, `_dlt_root_id` deeper).
+    pub nested: Vec<(String, Vec<String>, String)>,
+    /// Primary key columns of the root.
+    pub primary_key: Vec<String>,
+}
+
+fn key_match(left: &str, right: &str, key: &[String]) -> String {
+    key.iter()
+        .map(|k| format!("{left}.{} = {right}.{}", q(k), q(k)))
+        .collect::<Vec<_>>()
+        .join(" AND ")
+}
+
+/// The deduplicated staged root rows: one per primary key (`ROW_NUMBER() … = 1`).
+fn deduplicated(staging: &str, chain: &MergeChain) -> String {
+    format!(
+        "(SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY {}) AS \"_dlt_dedup_rn\" \
+         FROM {}) AS ranked WHERE \"_dlt_dedup_rn\" = 1)",
+        column_list(&chain.primary_key),
+        qualified(staging, &chain.root.0)
+    )
+}
+
+/// The temporary table holding the `_dlt_id`s of the staged root rows to insert.
+fn insert_ids_table(root: &str) -> String {
+    q(&format!("_dlt_insert_ids_{root}"))
+}
+
+/// Root rows whose key is staged, in the final table (a subquery of `_dlt_id`s).
+fn replaced_root_ids(main: &str, staging: &str, chain: &MergeChain) -> String {
+    let root = &chain.root.0;
+    format!(
+        "SELECT d.\"_dlt_id\" FROM {} AS d WHERE EXISTS (SELECT 1 FROM {} AS s WHERE {})",
+        qualified(main, root),
+        qualified(staging, root),
+        key_match("d", "s", &chain.primary_key)
+    )
+}
+
+/// `delete-insert` (spec §6.3): delete nested then root rows whose key is staged, insert the
+/// deduplicated staged root rows and their nested rows.
+pub fn merge_delete_insert(main: &str, staging: &str, chain: &MergeChain) -> Vec<String> {
+    let (root, root_cols) = &chain.root;
+    let ids = insert_ids_table(root);
+    let mut out = Vec::new();
+    for (table, _, link) in &chain.nested {
+        out.push(format!(
+            "DELETE FROM {} WHERE {} IN ({})",
+            qualified(main, table),
+            q(link),
+            replaced_root_ids(main, staging, chain)
+        ));
+    }
+    out.push(format!(
+        "DELETE FROM {} WHERE \"_dlt_id\" IN ({})",
+        qualified(main, root),
+        replaced_root_ids(main, staging, chain)
+    ));
+    out.extend(insert_deduplicated(main, staging, chain, &ids, root_cols));
+    out
+}
+
+fn insert_deduplicated(
+    main: &str,
+    staging: &str,
+    chain: &MergeChain,
+    ids: &str,
+    root_cols: &[String],
+) -> Vec<String> {
+    let root = &chain.root.0;
+    let cols = column_list(root_cols);
+    let mut out = vec![
+        format!("DROP TABLE IF EXISTS {ids}"),
+        format!(
+            "CREATE TEMPORARY TABLE {ids} AS SELECT \"_dlt_id\" FROM {} AS dedup",
+            deduplicated(staging, chain)
+        ),
+        format!(
+            "INSERT INTO {}({cols}) SELECT {cols} FROM {} WHERE \"_dlt_id\" IN (SELECT \"_dlt_id\" FROM {ids})",
+            qualified(main, root),
+            qualified(staging, root)
+        ),
+    ];
+    for (table, columns, link) in &chain.nested {
+        let cols = column_list(columns);
+        out.push(format!(
+            "INSERT INTO {}({cols}) SELECT {cols} FROM {} WHERE {} IN (SELECT \"_dlt_id\" FROM {ids})",
+            qualified(main, table),
+            qualified(staging, table),
+            q(link)
+        ));
+    }
+    out.push(format!("DROP TABLE {ids}"));
+    out
+}
+
+/// `upsert`: nested rows of staged keys are deleted, the root table is merged with
+/// `MERGE INTO … ON <key>` (update matched rows, insert the rest), and the nested rows of the
+/// deduplicated staged roots are inserted.
+pub fn merge_upsert(main: &str, staging: &str, chain: &MergeChain) -> Vec<String> {
+    let (root, root_cols) = &chain.root;
+    let mut out = Vec::new();
+    for (table, _, link) in &chain.nested {
+        out.push(format!(
+            "DELETE FROM {} WHERE {} IN ({})",
+            qualified(main, table),
+            q(link),
+            replaced_root_ids(main, staging, chain)
+        ));
+    }
+    let updates: Vec<String> = root_cols
+        .iter()
+        .filter(|c| !chain.primary_key.contains(c))
+        .map(|c| format!("{} = s.{}", q(c), q(c)))
+        .collect();
+    let values: Vec<String> = root_cols.iter().map(|c| format!("s.{}", q(c))).collect();
+    out.push(format!(
+        "MERGE INTO {} AS d USING {} AS s ON {} WHEN MATCHED THEN UPDATE SET {} \
+         WHEN NOT MATCHED THEN INSERT ({}) VALUES ({})",
+        qualified(main, root),
+        deduplicated(staging, chain),
+        key_match("d", "s", &chain.primary_key),
+        updates.join(", "),
+        column_list(root_cols),
+        values.join(", ")
+    ));
+    let ids = insert_ids_table(root);
+    let mut nested = vec![
+        format!("DROP TABLE IF EXISTS {ids}"),
+        format!(
+            "CREATE TEMPORARY TABLE {ids} AS SELECT \"_dlt_id\" FROM {} AS dedup",
+            deduplicated(staging, chain)
+        ),
+    ];
+    for (table, columns, link) in &chain.nested {
+        let cols = column_list(columns);
+        nested.push(format!(
+            "INSERT INTO {}({cols}) SELECT {cols} FROM {} WHERE {} IN (SELECT \"_dlt_id\" FROM {ids})",
+            qualified(main, table),
+            qualified(staging, table),
+            q(link)
+        ));
+    }
+    nested.push(format!("DROP TABLE {ids}"));
+    out.extend(nested);
+    out
+}
+
+/// The `_dlt_loads` table (dlt's columns).
+pub fn loads_table(d: &Dialect, dataset: &str) -> Result<String> {
+    Ok(format!(
+        "CREATE TABLE IF NOT EXISTS {} (\"load_id\" {t} NOT NULL, \"schema_name\" {t}, \
+         \"status\" {i} NOT NULL, \"inserted_at\" {ts} NOT NULL, \"schema_version_hash\" {t})",
+        qualified(dataset, LOADS_TABLE),
+        t = d.sql_type(DltType::Text)?,
+        i = d.sql_type(DltType::Bigint)?,
+        ts = d.sql_type(DltType::Timestamp)?,
+    ))
+}
+
+/// dlt's completed-loads table on SQL destinations.
+pub const LOADS_TABLE: &str = "_dlt_loads";
+
+/// The `_dlt_loads` row of a completed load (status 0).
+pub fn insert_load(
+    d: &Dialect,
+    dataset: &str,
+    load_id: &str,
+    schema_name: &str,
+    inserted_at: &str,
+    hash: &str,
+) -> Result<String> {
+    Ok(format!(
+        "INSERT INTO {}(\"load_id\", \"schema_name\", \"status\", \"inserted_at\", \
+         \"schema_version_hash\") VALUES ({}, {}, 0, CAST({} AS {}), {})",
+        qualified(dataset, LOADS_TABLE),
+        literal(load_id),
+        literal(schema_name),
+        literal(inserted_at),
+        d.sql_type(DltType::Timestamp)?,
+        literal(hash)
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chain() -> MergeChain {
+        MergeChain {
+            root: ("t".into(), vec!["id".into(), "_dlt_id".into()]),
+            nested: vec![(
+                "t__kids".into(),
+                vec!["value".into(), "_dlt_root_id".into()],
+                "_dlt_root_id".into(),
+            )],
+            primary_key: vec!["id".into()],
+        }
+    }
+
+    #[test]
+    fn delete_insert_deletes_nested_first_then_inserts_deduplicated() {
+        let sql = merge_delete_insert("ds", "ds_staging", &chain());
+        assert!(sql[0].starts_with("DELETE FROM \"ds\".\"t__kids\" WHERE \"_dlt_root_id\" IN"));
+        assert!(sql[1].starts_with("DELETE FROM \"ds\".\"t\" WHERE \"_dlt_id\" IN"));
+        assert!(sql[1].contains("d.\"id\" = s.\"id\""));
+        assert!(
+            sql.iter()
+                .any(|s| s.contains("ROW_NUMBER() OVER (PARTITION BY \"id\")"))
+        );
+        assert!(sql.last().unwrap().starts_with("DROP TABLE"));
+    }
+
+    #[test]
+    fn literals_and_identifiers_are_escaped() {
+        assert_eq!(literal("it's"), "'it''s'");
+        assert_eq!(q("a\"b"), "\"a\"\"b\"");
+    }
+}
