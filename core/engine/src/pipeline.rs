@@ -434,7 +434,11 @@ impl LocalStore {
 /// The loader file format: `options.format` when set; otherwise the `file_format` hint the root
 /// table carries in the pipeline's schema (dlt stores it when a run chose a format, and keeps
 /// writing that format for the table), else `jsonl`.
-fn loader_file_format(backend: &dyn Backend, options: &RunOptions, names: &Names) -> Result<String> {
+fn loader_file_format(
+    backend: &dyn Backend,
+    options: &RunOptions,
+    names: &Names,
+) -> Result<String> {
     if !options.format.is_empty() {
         return Ok(options.format.clone());
     }

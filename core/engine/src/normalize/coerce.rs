@@ -84,9 +84,7 @@ fn to_text(value: &Value) -> Cow<'_, str> {
         Value::String(s) => Cow::Borrowed(s),
         Value::Bool(true) => Cow::Borrowed("True"),
         Value::Bool(false) => Cow::Borrowed("False"),
-        Value::Number(n) if n.is_f64() => {
-            Cow::Owned(py_float_repr(n.as_f64().unwrap_or(f64::NAN)))
-        }
+        Value::Number(n) if n.is_f64() => Cow::Owned(py_float_repr(n.as_f64().unwrap_or(f64::NAN))),
         Value::Number(n) => Cow::Owned(n.to_string()),
         other => Cow::Owned(other.to_string()),
     }

@@ -201,7 +201,13 @@ fn new_schema_history_and_table_order_match_dlt() {
     assert_eq!(ours["version"], dlt["version"]);
     assert_eq!(ours["previous_hashes"], dlt["previous_hashes"]);
     let order = |v: &Value| -> Vec<String> {
-        v["tables"].as_object().unwrap().keys().take(4).cloned().collect()
+        v["tables"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .take(4)
+            .cloned()
+            .collect()
     };
     assert_eq!(order(&ours), order(&dlt));
 }

@@ -263,7 +263,8 @@ impl Schema {
         if fresh {
             let extracted_hash = self.compute_hash();
             self.doc.insert("previous_hashes".into(), json!([before]));
-            self.doc.insert("version_hash".into(), json!(extracted_hash));
+            self.doc
+                .insert("version_hash".into(), json!(extracted_hash));
         }
         self.tables_mut().insert(STATE_TABLE.into(), complete);
     }
