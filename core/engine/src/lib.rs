@@ -17,6 +17,7 @@
 //! # Ok::<(), stowage::Error>(())
 //! ```
 
+pub mod api;
 pub mod bucket_url;
 pub mod config;
 pub mod disposition;

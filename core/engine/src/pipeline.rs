@@ -190,6 +190,30 @@ pub fn run(registry: &Registry, options: &RunOptions) -> Result<RunSummary> {
     if let Some(staging) = &options.staging {
         return crate::staging::run(registry, options, staging);
     }
+    run_records(registry, options, None)
+}
+
+/// Runs the pipeline on records from `source` instead of `options.input` (the Rust API's
+/// entry point; staging is not available this way yet).
+pub fn run_source(
+    registry: &Registry,
+    options: &RunOptions,
+    source: Box<dyn RecordSource>,
+) -> Result<RunSummary> {
+    if options.staging.is_some() {
+        return Err(Error::unsupported(
+            "loading records through a staging destination from the Rust API is not \
+             supported yet; write them to a file and use `pipeline::run`",
+        ));
+    }
+    run_records(registry, options, Some(source))
+}
+
+fn run_records(
+    registry: &Registry,
+    options: &RunOptions,
+    source: Option<Box<dyn RecordSource>>,
+) -> Result<RunSummary> {
     let names = resolve_names(options)?;
     let table = Naming::with_max_length(options.max_identifier_length)
         .path(&options.table)
@@ -199,7 +223,10 @@ pub fn run(registry: &Registry, options: &RunOptions) -> Result<RunSummary> {
     let format_name = loader_file_format(backend.as_ref(), options, &names)?;
     let format = registry.open_format(&format_name, &options.format_options)?;
     // Opened before anything else happens, so a bad input fails with nothing created.
-    let reader = crate::input::open(&options.input, options.input_format, registry)?;
+    let reader = match source {
+        Some(source) => source,
+        None => crate::input::open(&options.input, options.input_format, registry)?,
+    };
     let finished_pending = load_all_pending(backend.as_ref(), &target, &names.workdir)?;
     let last = finished_pending.last().map(|s| s.load_id.clone());
     let normalized = normalize_package(
