@@ -5,15 +5,13 @@
 //!   `encoding`, `disable_compression`, `compression_level`).
 //! - [`writer`]: rows → csv lines, optionally gzip-compressed.
 //! - [`reader`]: csv or csv.gz → Arrow, with or without a schema.
-//! - [`python`], [`temporal`]: values as Python's `str()` writes them.
+//! - [`python`], [`temporal`]: values as Python's `str()` writes them (from
+//!   `stowage-format-support`, shared with the other format plugins).
 //!
 //! The output rules are listed in this crate's `README.md`.
 
 pub mod config;
-mod json;
-pub mod python;
 pub mod reader;
-pub mod temporal;
 pub mod writer;
 
 use std::io::Write;
@@ -25,6 +23,7 @@ use stowage_plugin_sdk::{
 };
 
 pub use config::{CsvConfig, Quoting};
+pub use stowage_format_support::{python, temporal};
 
 /// The csv format as the plugin exports it.
 #[derive(Debug, Clone, Copy, Default)]

@@ -9,9 +9,7 @@
 //! The literal rules are listed in [`writer::literals`] and this crate's `README.md`.
 
 pub mod config;
-pub mod python;
 pub mod reader;
-pub mod temporal;
 pub mod writer;
 
 use std::io::Write;
@@ -23,6 +21,7 @@ use stowage_plugin_sdk::{
 };
 
 pub use config::{Dialect, InsertValuesConfig};
+pub use stowage_format_support::{python, temporal};
 
 /// The insert_values format as the plugin exports it.
 #[derive(Debug, Clone, Copy, Default)]

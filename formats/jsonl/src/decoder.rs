@@ -5,15 +5,14 @@
 //! the schema is inferred from the first [`INFER_LINES`] lines, which are kept in memory and
 //! then decoded like the rest.
 
-use std::io::{BufRead, BufReader, Cursor, Read};
+use std::io::{BufRead, Cursor, Read};
 use std::sync::Arc;
 
 use arrow_array::RecordBatchReader;
 use arrow_json::ReaderBuilder;
 use arrow_json::reader::infer_json_schema;
 use arrow_schema::SchemaRef;
-use flate2::read::MultiGzDecoder;
-use stowage_plugin_sdk::io::ReadAdapter;
+use stowage_format_support::input;
 use stowage_plugin_sdk::{ObjectReader, PluginError, Result};
 
 use crate::key_order;
@@ -23,8 +22,6 @@ use crate::tape_decoders::DltDecoderFactory;
 pub const BATCH_SIZE: usize = 8192;
 /// Lines used to infer a schema when none is given.
 pub const INFER_LINES: usize = 1000;
-/// Read buffer size.
-const READ_BUFFER: usize = 256 * 1024;
 
 type Input = Box<dyn BufRead + Send>;
 
@@ -33,7 +30,7 @@ pub fn read_jsonl(
     source: Box<dyn ObjectReader>,
     schema: Option<SchemaRef>,
 ) -> Result<Box<dyn RecordBatchReader + Send>> {
-    read_from(open_input(source)?, schema)
+    read_from(input::open_input(source, "reading jsonl")?, schema)
 }
 
 /// Decodes plain jsonl from `input` (used by [`read_jsonl`] after gunzip detection).
@@ -51,26 +48,6 @@ pub fn read_from(
         .with_decoder_factory(Arc::new(DltDecoderFactory))
         .build(input)?;
     Ok(Box::new(reader))
-}
-
-/// Buffers the source and gunzips it if it starts with the gzip magic `1f 8b`.
-fn open_input(source: Box<dyn ObjectReader>) -> Result<Input> {
-    let mut raw = BufReader::with_capacity(READ_BUFFER, ReadAdapter::new(source));
-    let mut head = Vec::with_capacity(2);
-    (&mut raw)
-        .take(2)
-        .read_to_end(&mut head)
-        .map_err(|e| PluginError::from_io_error(e, "reading jsonl"))?;
-    let gzip = head == [0x1f, 0x8b];
-    let joined = Cursor::new(head).chain(raw);
-    Ok(if gzip {
-        Box::new(BufReader::with_capacity(
-            READ_BUFFER,
-            MultiGzDecoder::new(joined),
-        ))
-    } else {
-        Box::new(joined)
-    })
 }
 
 /// Infers a schema from the first [`INFER_LINES`] non-blank lines; returns it and an input

@@ -11,9 +11,9 @@ use arrow_array::{ArrayRef, RecordBatch, RecordBatchReader};
 use arrow_schema::{DataType, Field, FieldRef};
 use flate2::Compression;
 use flate2::write::GzEncoder;
+use stowage_format_support::json::escape;
 use stowage_plugin_sdk::{PluginError, Result, WriteSummary};
 
-use crate::escape;
 use crate::render::{Render, renderer};
 
 /// The row buffer is handed to the sink whenever it holds at least this many bytes.

@@ -10,10 +10,7 @@
 pub mod config;
 pub mod decoder;
 pub mod encoder;
-mod escape;
-mod json_text;
 mod key_order;
-mod number;
 mod render;
 mod tape_decoders;
 mod temporal;

@@ -6,9 +6,10 @@ use arrow_array::types::*;
 use arrow_array::{Array, ArrayAccessor, ArrowPrimitiveType, PrimitiveArray};
 use arrow_schema::{DataType, Field, TimeUnit};
 use base64::Engine as _;
+use stowage_format_support::json::{self, escape, number};
 use stowage_plugin_sdk::{PluginError, Result};
 
-use crate::{escape, json_text, number, temporal};
+use crate::temporal;
 
 mod nested;
 
@@ -271,7 +272,7 @@ impl<'a, A: ArrayAccessor<Item = &'a str>> Render for TextRender<A> {
     }
     fn present(&self, i: usize) -> bool {
         self.array.is_valid(i)
-            && (self.json_column.is_none() || !json_text::is_null_literal(self.array.value(i)))
+            && (self.json_column.is_none() || !json::is_null_literal(self.array.value(i)))
     }
     fn write(&self, i: usize, out: &mut Vec<u8>) -> Result<()> {
         let value = self.array.value(i);
@@ -279,7 +280,7 @@ impl<'a, A: ArrayAccessor<Item = &'a str>> Render for TextRender<A> {
             escape::write_str(out, value);
             return Ok(());
         };
-        json_text::transcode(value, out).map_err(|e| {
+        json::transcode(value, out).map_err(|e| {
             PluginError::invalid(format!("column `{column}` holds invalid JSON text: {e}"))
         })
     }

@@ -16,8 +16,9 @@ use arrow_array::types::{
 use arrow_json::reader::{ArrayDecoder, DecoderContext, DecoderFactory, Tape, TapeElement};
 use arrow_schema::{ArrowError, DataType, Field, FieldRef, TimeUnit};
 use base64::Engine as _;
+use stowage_format_support::json::{escape, number};
 
-use crate::{escape, number, render};
+use crate::render;
 
 /// Deepest nesting turned back into JSON text (keeps recursion bounded).
 const MAX_DEPTH: usize = 1024;

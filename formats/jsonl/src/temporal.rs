@@ -1,53 +1,26 @@
-//! Dates, times and timestamps as Python's `isoformat()` / orjson write them.
+//! Dates, times and timestamps as orjson writes them: JSON strings holding Python's
+//! `isoformat()` (`"2024-01-02"`, `"23:59:59.000999"`, `"2024-01-02T03:04:05.123456+00:00"`).
 //!
-//! - date: `2024-01-02` (years 1..=9999, zero padded to four digits);
-//! - time: `01:02:03`, or `23:59:59.000999` when the microseconds are non-zero;
-//! - timestamp: `2024-01-02T03:04:05.123456` plus `+00:00` for time-zone aware columns.
-//!
-//! Python stores microseconds, so finer units are truncated (floored) to microseconds.
+//! The text itself comes from [`stowage_format_support::temporal`] (years 1..=9999, finer units
+//! floored to microseconds); this module adds the quotes and the `T` separator.
 
 use arrow_schema::TimeUnit;
-use stowage_plugin_sdk::{PluginError, Result};
-
-const MICROS_PER_DAY: i128 = 86_400_000_000;
-const DAYS_PER_MS: i64 = 86_400_000;
-
-/// Microseconds since the epoch (floored) of a value in `unit`.
-pub(crate) fn to_micros(value: i64, unit: TimeUnit) -> i128 {
-    let v = i128::from(value);
-    match unit {
-        TimeUnit::Second => v * 1_000_000,
-        TimeUnit::Millisecond => v * 1_000,
-        TimeUnit::Microsecond => v,
-        TimeUnit::Nanosecond => v.div_euclid(1_000),
-    }
-}
+use stowage_format_support::temporal as text;
+use stowage_plugin_sdk::Result;
 
 /// Appends `"YYYY-MM-DD"` (quoted) for days since the epoch.
 pub(crate) fn write_date(out: &mut Vec<u8>, days: i64) -> Result<()> {
-    out.push(b'"');
-    write_date_body(out, days)?;
-    out.push(b'"');
-    Ok(())
+    quoted(out, |out| text::write_date(out, days))
 }
 
 /// Appends a quoted Date64 (milliseconds since the epoch, time of day ignored).
 pub(crate) fn write_date64(out: &mut Vec<u8>, millis: i64) -> Result<()> {
-    write_date(out, millis.div_euclid(DAYS_PER_MS))
+    quoted(out, |out| text::write_date64(out, millis))
 }
 
 /// Appends a quoted time of day given in `unit` since midnight.
 pub(crate) fn write_time(out: &mut Vec<u8>, value: i64, unit: TimeUnit) -> Result<()> {
-    let micros = to_micros(value, unit);
-    if !(0..MICROS_PER_DAY).contains(&micros) {
-        return Err(PluginError::invalid(format!(
-            "time of day out of range: {value} ({unit:?})"
-        )));
-    }
-    out.push(b'"');
-    write_time_body(out, micros as i64);
-    out.push(b'"');
-    Ok(())
+    quoted(out, |out| text::write_time(out, value, unit))
 }
 
 /// Appends a quoted timestamp; `utc` adds the `+00:00` offset.
@@ -57,79 +30,17 @@ pub(crate) fn write_timestamp(
     unit: TimeUnit,
     utc: bool,
 ) -> Result<()> {
-    let micros = to_micros(value, unit);
-    let days = micros.div_euclid(MICROS_PER_DAY);
-    let of_day = micros.rem_euclid(MICROS_PER_DAY) as i64;
-    let days = i64::try_from(days).map_err(|_| out_of_range(value))?;
+    quoted(out, |out| {
+        text::write_timestamp(out, value, unit, b'T', utc)
+    })
+}
+
+/// Runs `write` between two `"` (on error `out` may hold a partial value; callers discard it).
+fn quoted(out: &mut Vec<u8>, write: impl FnOnce(&mut Vec<u8>) -> Result<()>) -> Result<()> {
     out.push(b'"');
-    write_date_body(out, days).map_err(|_| out_of_range(value))?;
-    out.push(b'T');
-    write_time_body(out, of_day);
-    if utc {
-        out.extend_from_slice(b"+00:00");
-    }
+    write(out)?;
     out.push(b'"');
     Ok(())
-}
-
-fn out_of_range(value: i64) -> PluginError {
-    PluginError::invalid(format!(
-        "timestamp {value} is outside the years 1..=9999 that Python datetime can hold"
-    ))
-}
-
-fn write_date_body(out: &mut Vec<u8>, days: i64) -> Result<()> {
-    let (y, m, d) = civil_from_days(days);
-    if !(1..=9999).contains(&y) {
-        return Err(PluginError::invalid(format!(
-            "date {days} days from 1970-01-01 is outside the years 1..=9999 Python can hold"
-        )));
-    }
-    push_digits(out, y as u32, 4);
-    out.push(b'-');
-    push_digits(out, m, 2);
-    out.push(b'-');
-    push_digits(out, d, 2);
-    Ok(())
-}
-
-/// `HH:MM:SS[.ffffff]` for microseconds since midnight (in range).
-fn write_time_body(out: &mut Vec<u8>, micros: i64) {
-    let secs = (micros / 1_000_000) as u32;
-    let frac = (micros % 1_000_000) as u32;
-    push_digits(out, secs / 3600, 2);
-    out.push(b':');
-    push_digits(out, secs / 60 % 60, 2);
-    out.push(b':');
-    push_digits(out, secs % 60, 2);
-    if frac != 0 {
-        out.push(b'.');
-        push_digits(out, frac, 6);
-    }
-}
-
-/// Appends `v` zero padded to `width` digits (`v` has at most `width` digits).
-fn push_digits(out: &mut Vec<u8>, mut v: u32, width: usize) {
-    let start = out.len();
-    out.resize(start + width, b'0');
-    for slot in out[start..].iter_mut().rev() {
-        *slot = b'0' + (v % 10) as u8;
-        v /= 10;
-    }
-}
-
-/// Proleptic Gregorian (year, month, day) for days since 1970-01-01 (H. Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
 }
 
 #[cfg(test)]

@@ -10,13 +10,13 @@ pub mod infer;
 pub mod parser;
 
 use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, Cursor, Read};
+use std::io::BufRead;
 use std::sync::Arc;
 
 use arrow_array::{RecordBatch, RecordBatchOptions, RecordBatchReader};
-use arrow_schema::{ArrowError, Field, Schema, SchemaRef};
-use flate2::read::MultiGzDecoder;
-use stowage_plugin_sdk::io::ReadAdapter;
+use arrow_schema::{Field, Schema, SchemaRef};
+use stowage_format_support::batches::{BatchSource, Batches};
+use stowage_format_support::input;
 use stowage_plugin_sdk::{ObjectReader, PluginError, Result};
 
 use crate::config::CsvConfig;
@@ -28,8 +28,6 @@ use parser::{CsvParser, Record};
 pub const BATCH_SIZE: usize = 8192;
 /// Rows used to infer a schema when none is given.
 pub const INFER_ROWS: usize = 1000;
-/// Read buffer size.
-const READ_BUFFER: usize = 256 * 1024;
 
 /// Opens a streaming reader of record batches over `source`.
 pub fn read_csv(
@@ -37,7 +35,7 @@ pub fn read_csv(
     source: Box<dyn ObjectReader>,
     schema: Option<SchemaRef>,
 ) -> Result<Box<dyn RecordBatchReader + Send>> {
-    read_from(config, open_input(source)?, schema)
+    read_from(config, input::open_input(source, "reading csv")?, schema)
 }
 
 /// Decodes plain csv from `input`.
@@ -59,7 +57,6 @@ pub fn read_from(
         width: 0,
         pending: VecDeque::new(),
         record: Record::default(),
-        finished: false,
     };
     match schema {
         Some(schema) => {
@@ -69,27 +66,7 @@ pub fn read_from(
         }
         None => reader.infer(header)?,
     }
-    Ok(Box::new(reader))
-}
-
-/// Buffers the source and gunzips it if it starts with the gzip magic `1f 8b`.
-fn open_input(source: Box<dyn ObjectReader>) -> Result<Box<dyn BufRead + Send>> {
-    let mut raw = BufReader::with_capacity(READ_BUFFER, ReadAdapter::new(source));
-    let mut head = Vec::with_capacity(2);
-    (&mut raw)
-        .take(2)
-        .read_to_end(&mut head)
-        .map_err(|e| PluginError::from_io_error(e, "reading csv"))?;
-    let gzip = head == [0x1f, 0x8b];
-    let joined = Cursor::new(head).chain(raw);
-    Ok(if gzip {
-        Box::new(BufReader::with_capacity(
-            READ_BUFFER,
-            MultiGzDecoder::new(joined),
-        ))
-    } else {
-        Box::new(joined)
-    })
+    Ok(Box::new(Batches::new(reader)))
 }
 
 /// The header names, or `None` for an empty file.
@@ -139,7 +116,6 @@ struct CsvBatches {
     /// Rows read ahead for inference.
     pending: VecDeque<Record>,
     record: Record,
-    finished: bool,
 }
 
 impl CsvBatches {
@@ -187,6 +163,30 @@ impl CsvBatches {
         self.parser.next_record(&mut self.record)
     }
 
+    fn push_record(&self, cells: &mut CellBatch) -> Result<()> {
+        let rec = &self.record;
+        if rec.len() > self.width.max(1) {
+            return Err(PluginError::invalid(format!(
+                "csv line {}: the row has {} fields, the file has {} columns",
+                rec.line,
+                rec.len(),
+                self.width
+            )));
+        }
+        cells.start_row(rec.line);
+        for (column, source) in self.mapping.iter().enumerate() {
+            let value = source.filter(|&s| s < rec.len()).map(|s| rec.field(s));
+            cells.push(column, value);
+        }
+        Ok(())
+    }
+}
+
+impl BatchSource for CsvBatches {
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
     fn next_batch(&mut self) -> Result<Option<RecordBatch>> {
         let columns = self.mapping.len();
         let mut cells = CellBatch::new(columns);
@@ -207,50 +207,5 @@ impl CsvBatches {
         RecordBatch::try_new_with_options(self.schema.clone(), arrays, &options)
             .map(Some)
             .map_err(PluginError::from)
-    }
-
-    fn push_record(&self, cells: &mut CellBatch) -> Result<()> {
-        let rec = &self.record;
-        if rec.len() > self.width.max(1) {
-            return Err(PluginError::invalid(format!(
-                "csv line {}: the row has {} fields, the file has {} columns",
-                rec.line,
-                rec.len(),
-                self.width
-            )));
-        }
-        cells.start_row(rec.line);
-        for (column, source) in self.mapping.iter().enumerate() {
-            let value = source.filter(|&s| s < rec.len()).map(|s| rec.field(s));
-            cells.push(column, value);
-        }
-        Ok(())
-    }
-}
-
-impl Iterator for CsvBatches {
-    type Item = std::result::Result<RecordBatch, ArrowError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.finished {
-            return None;
-        }
-        match self.next_batch() {
-            Ok(Some(batch)) => Some(Ok(batch)),
-            Ok(None) => {
-                self.finished = true;
-                None
-            }
-            Err(e) => {
-                self.finished = true;
-                Some(Err(ArrowError::ExternalError(Box::new(e))))
-            }
-        }
-    }
-}
-
-impl RecordBatchReader for CsvBatches {
-    fn schema(&self) -> SchemaRef {
-        self.schema.clone()
     }
 }

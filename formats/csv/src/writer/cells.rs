@@ -5,10 +5,11 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::*;
 use arrow_array::{Array, ArrayRef, ArrowPrimitiveType};
 use arrow_schema::{DataType, Field, TimeUnit};
+use stowage_format_support::json;
 use stowage_plugin_sdk::types::is_json_field;
 use stowage_plugin_sdk::{PluginError, Result};
 
-use crate::{json, python, temporal};
+use crate::{python, temporal};
 
 /// How a value is quoted under `quote_needed` (Python's `QUOTE_NONNUMERIC`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -13,6 +13,7 @@ use arrow_array::{RecordBatch, RecordBatchReader};
 use arrow_schema::SchemaRef;
 use flate2::Compression;
 use flate2::write::GzEncoder;
+use stowage_format_support::batches;
 use stowage_plugin_sdk::{PluginError, Result, WriteSummary};
 
 use crate::config::CsvConfig;
@@ -151,13 +152,7 @@ fn write_row(
 
 /// csv cannot add or change columns within a file: every batch has the header's columns.
 fn check_columns(schema: &SchemaRef, batch: &RecordBatch) -> Result<()> {
-    let same = schema.fields().len() == batch.num_columns()
-        && schema
-            .fields()
-            .iter()
-            .zip(batch.schema_ref().fields())
-            .all(|(a, b)| a.name() == b.name());
-    if same {
+    if batches::same_columns(schema, batch) {
         return Ok(());
     }
     let names = |s: &SchemaRef| {

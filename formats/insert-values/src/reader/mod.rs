@@ -10,13 +10,13 @@ pub mod lexer;
 pub mod values;
 
 use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, Cursor, Read};
+use std::io::BufRead;
 use std::sync::Arc;
 
 use arrow_array::{RecordBatch, RecordBatchOptions, RecordBatchReader};
-use arrow_schema::{ArrowError, Field, Schema, SchemaRef};
-use flate2::read::MultiGzDecoder;
-use stowage_plugin_sdk::io::ReadAdapter;
+use arrow_schema::{Field, Schema, SchemaRef};
+use stowage_format_support::batches::{BatchSource, Batches};
+use stowage_format_support::input;
 use stowage_plugin_sdk::{ObjectReader, PluginError, Result};
 
 use lexer::{Literal, SqlInput};
@@ -26,15 +26,13 @@ use values::Inferred;
 pub const BATCH_SIZE: usize = 8192;
 /// Rows used to infer a schema when none is given.
 pub const INFER_ROWS: usize = 1000;
-/// Read buffer size.
-const READ_BUFFER: usize = 256 * 1024;
 
 /// Opens a streaming reader of record batches over `source`.
 pub fn read_insert_values(
     source: Box<dyn ObjectReader>,
     schema: Option<SchemaRef>,
 ) -> Result<Box<dyn RecordBatchReader + Send>> {
-    read_from(open_input(source)?, schema)
+    read_from(input::open_input(source, "reading insert_values")?, schema)
 }
 
 /// Decodes plain SQL text from `input`.
@@ -53,7 +51,6 @@ pub fn read_from(
         schema: Arc::new(Schema::empty()),
         mapping: Vec::new(),
         pending: VecDeque::new(),
-        finished: false,
     };
     match schema {
         Some(schema) => {
@@ -62,27 +59,7 @@ pub fn read_from(
         }
         None => reader.infer()?,
     }
-    Ok(Box::new(reader))
-}
-
-/// Buffers the source and gunzips it if it starts with the gzip magic `1f 8b`.
-fn open_input(source: Box<dyn ObjectReader>) -> Result<Box<dyn BufRead + Send>> {
-    let mut raw = BufReader::with_capacity(READ_BUFFER, ReadAdapter::new(source));
-    let mut head = Vec::with_capacity(2);
-    (&mut raw)
-        .take(2)
-        .read_to_end(&mut head)
-        .map_err(|e| PluginError::from_io_error(e, "reading insert_values"))?;
-    let gzip = head == [0x1f, 0x8b];
-    let joined = Cursor::new(head).chain(raw);
-    Ok(if gzip {
-        Box::new(BufReader::with_capacity(
-            READ_BUFFER,
-            MultiGzDecoder::new(joined),
-        ))
-    } else {
-        Box::new(joined)
-    })
+    Ok(Box::new(Batches::new(reader)))
 }
 
 /// For each schema column, the index of its statement column.
@@ -206,7 +183,6 @@ struct Statements {
     mapping: Vec<Option<usize>>,
     /// Rows read ahead for inference.
     pending: VecDeque<Vec<Literal>>,
-    finished: bool,
 }
 
 impl Statements {
@@ -238,6 +214,12 @@ impl Statements {
             Some(row) => Ok(Some(row)),
             None => self.rows.next_row(),
         }
+    }
+}
+
+impl BatchSource for Statements {
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
     }
 
     fn next_batch(&mut self) -> Result<Option<RecordBatch>> {
@@ -272,32 +254,5 @@ impl Statements {
         RecordBatch::try_new_with_options(self.schema.clone(), arrays, &options)
             .map(Some)
             .map_err(PluginError::from)
-    }
-}
-
-impl Iterator for Statements {
-    type Item = std::result::Result<RecordBatch, ArrowError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.finished {
-            return None;
-        }
-        match self.next_batch() {
-            Ok(Some(batch)) => Some(Ok(batch)),
-            Ok(None) => {
-                self.finished = true;
-                None
-            }
-            Err(e) => {
-                self.finished = true;
-                Some(Err(ArrowError::ExternalError(Box::new(e))))
-            }
-        }
-    }
-}
-
-impl RecordBatchReader for Statements {
-    fn schema(&self) -> SchemaRef {
-        self.schema.clone()
     }
 }

@@ -21,6 +21,7 @@ use arrow_array::{RecordBatch, RecordBatchReader};
 use arrow_schema::SchemaRef;
 use flate2::Compression;
 use flate2::write::GzEncoder;
+use stowage_format_support::batches;
 use stowage_plugin_sdk::{PluginError, Result, WriteSummary};
 
 use crate::config::{Dialect, InsertValuesConfig};
@@ -131,13 +132,7 @@ fn write_row(
 
 /// One statement has one column list: every batch has the stream's columns.
 fn check_columns(schema: &SchemaRef, batch: &RecordBatch) -> Result<()> {
-    let same = schema.fields().len() == batch.num_columns()
-        && schema
-            .fields()
-            .iter()
-            .zip(batch.schema_ref().fields())
-            .all(|(a, b)| a.name() == b.name());
-    if same {
+    if batches::same_columns(schema, batch) {
         return Ok(());
     }
     Err(PluginError::invalid(

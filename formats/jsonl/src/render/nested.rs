@@ -4,10 +4,10 @@
 use arrow_array::cast::AsArray;
 use arrow_array::{Array, GenericListArray, GenericListViewArray, OffsetSizeTrait};
 use arrow_schema::{DataType, Field};
+use stowage_format_support::json::escape;
 use stowage_plugin_sdk::Result;
 
 use super::{Boxed, Render, renderer, unsupported, write_nested};
-use crate::escape;
 
 /// The writer of a struct array.
 pub(super) fn structure(array: &dyn Array) -> Result<Boxed<'_>> {

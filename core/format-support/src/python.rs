@@ -1,12 +1,18 @@
-//! Numbers as Python writes them: integers, and floats as `repr(float)` (`1.5`, `1e+16`,
-//! `1e-05`), which is how dlt renders a float in a SQL literal. (The float part of
-//! `formats/csv/src/python.rs`; plugins cannot link each other.)
+//! Values as Python's `str()` writes them, which is what dlt's csv writer puts in a cell and
+//! how dlt renders numbers in SQL literals: integers, floats as `repr(float)` (`1.5`, `1e+16`,
+//! `1e-05`, `nan`, `-inf`), booleans as `True` / `False`, decimals as `str(Decimal)` (`10.50`,
+//! `1E-10`; also what dlt's jsonl writer puts in a decimal's JSON string).
 
 use std::io::Write as _;
 
 /// Appends an integer.
 pub fn write_int<I: itoa::Integer>(out: &mut Vec<u8>, v: I) {
     out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+}
+
+/// Appends `True` or `False`.
+pub fn write_bool(out: &mut Vec<u8>, v: bool) {
+    out.extend_from_slice(if v { b"True" } else { b"False" });
 }
 
 /// Appends Python's `repr(v)`: the shortest digits that round-trip, in fixed notation when the
@@ -105,6 +111,59 @@ fn write_scientific(out: &mut Vec<u8>, digits: &[u8], exp: i32) {
     write_int(out, exp.unsigned_abs());
 }
 
+/// Appends Python's `str(Decimal)` of `unscaled * 10^-scale`.
+///
+/// `digits` are the ASCII digits of the absolute unscaled value (no leading zeros, `"0"` for 0).
+pub fn write_decimal_digits(out: &mut Vec<u8>, negative: bool, digits: &[u8], scale: i8) {
+    let exp = -i64::from(scale);
+    let n = digits.len() as i64;
+    let left_digits = exp + n;
+    // Python: plain notation when exp <= 0 and adjusted exponent >= -6.
+    let dot = if exp <= 0 && left_digits > -6 {
+        left_digits
+    } else {
+        1
+    };
+    if negative {
+        out.push(b'-');
+    }
+    if dot <= 0 {
+        out.extend_from_slice(b"0.");
+        out.resize(out.len() + (-dot) as usize, b'0');
+        out.extend_from_slice(digits);
+    } else if dot >= n {
+        out.extend_from_slice(digits);
+        out.resize(out.len() + (dot - n) as usize, b'0');
+    } else {
+        let (int, frac) = digits.split_at(dot as usize);
+        out.extend_from_slice(int);
+        out.push(b'.');
+        out.extend_from_slice(frac);
+    }
+    if left_digits != dot {
+        let e = left_digits - dot;
+        out.extend_from_slice(if e < 0 { b"E-" } else { b"E+" });
+        write_int(out, e.unsigned_abs());
+    }
+}
+
+/// Appends an `i128`-backed decimal as Python's `str(Decimal)`.
+pub fn write_decimal_i128(out: &mut Vec<u8>, unscaled: i128, scale: i8) {
+    let mut buf = itoa::Buffer::new();
+    let digits = buf.format(unscaled.unsigned_abs());
+    write_decimal_digits(out, unscaled < 0, digits.as_bytes(), scale);
+}
+
+/// Appends a Decimal256 as Python's `str(Decimal)`.
+pub fn write_decimal_i256(out: &mut Vec<u8>, unscaled: arrow_buffer::i256, scale: i8) {
+    let text = unscaled.to_string();
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(abs) => (true, abs),
+        None => (false, text.as_str()),
+    };
+    write_decimal_digits(out, negative, digits.as_bytes(), scale);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,6 +171,12 @@ mod tests {
     fn float(v: f64) -> String {
         let mut out = Vec::new();
         write_float(&mut out, v);
+        String::from_utf8(out).unwrap()
+    }
+
+    fn dec(v: i128, scale: i8) -> String {
+        let mut out = Vec::new();
+        write_decimal_i128(&mut out, v, scale);
         String::from_utf8(out).unwrap()
     }
 
@@ -144,5 +209,52 @@ mod tests {
             assert_eq!(float(*v), *want, "{v:e}");
         }
         assert_eq!(float(f64::from(0.1f32)), "0.10000000149011612");
+    }
+
+    #[test]
+    fn decimals_match_python_str() {
+        assert_eq!(dec(1050, 2), "10.50");
+        assert_eq!(dec(3, 0), "3");
+        assert_eq!(dec(0, 0), "0");
+        assert_eq!(dec(0, 2), "0.00");
+        assert_eq!(dec(-1050, 2), "-10.50");
+        assert_eq!(dec(5, 2), "0.05");
+        assert_eq!(dec(1, 6), "0.000001");
+        assert_eq!(dec(1, 7), "1E-7");
+        assert_eq!(dec(1, 10), "1E-10");
+        assert_eq!(dec(0, 10), "0E-10");
+        assert_eq!(dec(12345, 10), "0.0000012345");
+        assert_eq!(dec(123, 10), "1.23E-8");
+        assert_eq!(dec(3, -2), "3E+2");
+        assert_eq!(dec(0, -2), "0E+2");
+        assert_eq!(
+            dec(i128::MIN, 0),
+            "-170141183460469231731687303715884105728"
+        );
+        let mut out = Vec::new();
+        write_decimal_i256(&mut out, arrow_buffer::i256::from_i128(-1050), 2);
+        assert_eq!(out, b"-10.50");
+    }
+
+    #[test]
+    fn ints() {
+        let mut out = Vec::new();
+        write_int(&mut out, 4611686018427387904i64);
+        out.push(b' ');
+        write_int(&mut out, u64::MAX);
+        out.push(b' ');
+        write_int(&mut out, i64::MIN);
+        assert_eq!(
+            out,
+            b"4611686018427387904 18446744073709551615 -9223372036854775808"
+        );
+    }
+
+    #[test]
+    fn booleans() {
+        let mut out = Vec::new();
+        write_bool(&mut out, true);
+        write_bool(&mut out, false);
+        assert_eq!(out, b"TrueFalse");
     }
 }

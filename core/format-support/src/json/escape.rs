@@ -24,8 +24,16 @@ const CLASS: [u8; 256] = {
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
+/// Appends `s` as a quoted, escaped JSON string.
+pub fn write_str(out: &mut Vec<u8>, s: &str) {
+    out.reserve(s.len() + 2);
+    out.push(b'"');
+    write_escaped(out, s.as_bytes());
+    out.push(b'"');
+}
+
 /// Appends the escaped body of a string (no quotes). `bytes` must be valid UTF-8.
-pub(crate) fn write_escaped(out: &mut Vec<u8>, bytes: &[u8]) {
+pub fn write_escaped(out: &mut Vec<u8>, bytes: &[u8]) {
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
         let class = CLASS[b as usize];
@@ -62,14 +70,21 @@ fn write_escape(out: &mut Vec<u8>, b: u8, class: u8) {
     out.extend_from_slice(&[b'\\', c]);
 }
 
+/// The bytes `"name":` for an object key.
+pub fn key_bytes(name: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(name.len() + 3);
+    write_str(&mut out, name);
+    out.push(b':');
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn esc(s: &str) -> String {
-        let mut out = vec![b'"'];
-        write_escaped(&mut out, s.as_bytes());
-        out.push(b'"');
+        let mut out = Vec::new();
+        write_str(&mut out, s);
         String::from_utf8(out).unwrap()
     }
 
@@ -94,5 +109,10 @@ mod tests {
             r#"\u001d\u001e\u001f""#
         );
         assert_eq!(esc(&s), expected);
+    }
+
+    #[test]
+    fn key() {
+        assert_eq!(key_bytes("a\"b"), br#""a\"b":"#);
     }
 }
