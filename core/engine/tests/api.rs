@@ -65,11 +65,16 @@ fn rows_load_with_a_callback_placeholder() {
         "{files:?}"
     );
     assert!(
-        files.iter().any(|f| f.starts_with("events__tags/env-events__tags/")),
+        files
+            .iter()
+            .any(|f| f.starts_with("events__tags/env-events__tags/")),
         "{files:?}"
     );
     assert_eq!(
-        files.iter().filter(|f| f.starts_with("_dlt_loads/")).count(),
+        files
+            .iter()
+            .filter(|f| f.starts_with("_dlt_loads/"))
+            .count(),
         1,
         "{files:?}"
     );
