@@ -120,6 +120,12 @@ if [ ! -f "$S/keys/id_unauthorized" ] || ! id "$SFTP_USER" >/dev/null 2>&1; then
   printf '#!/bin/sh\necho %s\n' "$SFTP_KEY_PASSPHRASE" >"$S/askpass-passphrase.sh"
   chmod 700 "$S"/askpass-*.sh
 fi
+# The user may exist from a run with another SERVERS_DIR: its home must be this run's.
+if [ "$(getent passwd "$SFTP_USER" | cut -d: -f6)" != "$S/home/$SFTP_USER" ]; then
+  log "sftp: home of $SFTP_USER -> $S/home/$SFTP_USER"
+  usermod -d "$S/home/$SFTP_USER" "$SFTP_USER"
+fi
+mkdir -p "$S/home/$SFTP_USER" && chown "$SFTP_USER:" "$S/home/$SFTP_USER" && chmod 755 "$S/home/$SFTP_USER"
 echo "[127.0.0.1]:$SFTP_PORT $(cut -d' ' -f1,2 "$S/ssh_host_ed25519_key.pub")" >"$S/known_hosts"
 echo "[127.0.0.1]:$SFTP_PORT $(cut -d' ' -f1,2 "$S/ssh_host_rsa_key.pub")" >>"$S/known_hosts"
 cat >"$S/sshd_config" <<EOF
