@@ -89,6 +89,18 @@ Examples:
   stowage show 1795310773.1276467
   stowage show 1795310773.1276467 --pipeline web --json")]
     Show(crate::load_args::ShowArgs),
+    /// Query a dataset with SQL (DuckDB dialect): one view per table, committed loads only.
+    #[command(after_help = "\
+Without QUERY an interactive prompt opens (history in .dlt/.stowage_sql_history or
+~/.stowage/sql_history; end statements with `;`, `.quit` or Ctrl-D exits).
+
+Examples:
+  stowage sql \"SELECT count(*) FROM events\"
+  stowage sql --pipeline web \"SELECT e.id, t.value FROM events e JOIN events__tags t ON t._dlt_parent_id = e._dlt_id\"
+  stowage sql --bucket-url s3://lake/raw --dataset web_data \"SELECT * FROM events LIMIT 10\"
+  stowage sql --output parquet out.parquet \"SELECT * FROM events WHERE ok\"
+  stowage sql --include-uncommitted --stats \"SELECT _dlt_load_id, count(*) FROM events GROUP BY 1\"")]
+    Sql(SqlArgs),
     /// Show the resolved configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -122,7 +134,7 @@ impl Command {
             Command::Config(ConfigCommand::Show(a)) => a.json,
             Command::Plugins(a) => a.json,
             Command::Pipeline(PipelineCommand::Sync(a)) => a.json,
-            Command::Init(_) | Command::Completions(_) => false,
+            Command::Init(_) | Command::Completions(_) | Command::Sql(_) => false,
         }
     }
 }
@@ -221,6 +233,34 @@ pub struct LoadArgs {
     pub target: TargetArgs,
     #[command(flatten)]
     pub load: crate::load_args::LoadFlags,
+}
+
+/// `stowage sql`.
+#[derive(Debug, Args)]
+pub struct SqlArgs {
+    /// The query (DuckDB SQL); without it an interactive prompt opens.
+    pub query: Option<String>,
+    /// Dataset name [default: `dataset_name` from config, else the pipeline's, else
+    /// `<pipeline>_dataset`].
+    #[arg(long)]
+    pub dataset: Option<String>,
+    /// Also show files of loads that have no `_dlt_loads` marker (unfinished or crashed loads).
+    #[arg(long)]
+    pub include_uncommitted: bool,
+    /// Write the result to FILE as csv, json (lines) or parquet instead of printing it.
+    #[arg(long, num_args = 2, value_names = ["FORMAT", "FILE"])]
+    pub output: Vec<String>,
+    /// Most rows printed as a table.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub max_rows: usize,
+    /// Print the bytes and objects read from the bucket's backend (on stderr).
+    #[arg(long)]
+    pub stats: bool,
+    /// Folder of pipeline working dirs [default: ~/.stowage/pipelines].
+    #[arg(long, env = "STOWAGE_PIPELINES_DIR", value_name = "DIR")]
+    pub pipelines_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub target: TargetArgs,
 }
 
 /// `stowage pipeline …`.

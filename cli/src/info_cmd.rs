@@ -1,5 +1,6 @@
 //! `stowage info` (a pipeline's load packages with their job counts, states and errors) and
-//! `stowage show LOAD_ID` (one package job by job).
+//! `stowage show LOAD_ID` (one package job by job; `stowage show TABLE` is in
+//! [`crate::show_table`]).
 
 use std::path::PathBuf;
 
@@ -95,8 +96,11 @@ pub fn info(cli: &Cli, args: &InfoArgs) -> CliResult {
     Ok(())
 }
 
-/// `stowage show LOAD_ID`.
+/// `stowage show LOAD_ID` or `stowage show TABLE`.
 pub fn show(cli: &Cli, args: &ShowArgs) -> CliResult {
+    if !is_load_id(&args.load_id) {
+        return crate::show_table::show_table(cli, args);
+    }
     let (_, dir) = workdir(cli, &args.target, args.pipelines_dir.as_ref())?;
     let p = inspect::package(&dir, &args.load_id).or_failed()?;
     if args.json {
@@ -148,6 +152,13 @@ pub fn show(cli: &Cli, args: &ShowArgs) -> CliResult {
         }
     }
     Ok(())
+}
+
+/// True for load ids (`1795310773.1276467`): digits and dots only; anything else is a table.
+fn is_load_id(text: &str) -> bool {
+    !text.is_empty()
+        && text.chars().all(|c| c.is_ascii_digit() || c == '.')
+        && text.chars().next().is_some_and(|c| c.is_ascii_digit())
 }
 
 fn job_json(j: &JobInfo) -> Value {

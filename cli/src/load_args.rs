@@ -72,8 +72,19 @@ pub struct InfoArgs {
 /// `stowage show`.
 #[derive(Debug, Args)]
 pub struct ShowArgs {
-    /// The load id of the package.
+    /// A load id (one package job by job) or a table name (its schema, rows per load and
+    /// first rows, read from the bucket).
+    #[arg(value_name = "LOAD_ID|TABLE")]
     pub load_id: String,
+    /// Dataset name, for a table [default: `dataset_name` from config, else the pipeline's].
+    #[arg(long)]
+    pub dataset: Option<String>,
+    /// Rows printed, for a table.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub rows: usize,
+    /// Count and show rows of loads without a `_dlt_loads` marker too, for a table.
+    #[arg(long)]
+    pub include_uncommitted: bool,
     /// Folder of pipeline working dirs [default: ~/.stowage/pipelines].
     #[arg(long, env = "STOWAGE_PIPELINES_DIR", value_name = "DIR")]
     pub pipelines_dir: Option<PathBuf>,

@@ -21,6 +21,8 @@ mod plugins_cmd;
 mod progress;
 mod run_cmd;
 mod settings;
+mod show_table;
+mod sql_cmd;
 mod staging_settings;
 
 use clap::Parser;
@@ -36,6 +38,7 @@ fn main() {
         Command::Plan(plan) => plan_cmd::plan(&cli, plan),
         Command::Info(info) => info_cmd::info(&cli, info),
         Command::Show(show) => info_cmd::show(&cli, show),
+        Command::Sql(sql) => sql_cmd::sql(&cli, sql),
         Command::Config(config) => config_cmd::config(&cli, config),
         Command::Pipeline(args::PipelineCommand::Sync(sync)) => pipeline_cmd::sync(&cli, sync),
         Command::Plugins(list) => plugins_cmd::list(&cli, list),

@@ -9,9 +9,11 @@
 //! cargo xtask servers start|stop|env  the real test servers on 127.0.0.1
 //! cargo xtask python                 the tests' Python venv (dlt, pyarrow, DuckDB); prints its python
 //! cargo xtask duckdb                 fetch the prebuilt libduckdb.so the duckdb plugin links; prints its dir
+//! cargo xtask bench [--smoke] …       Stowage against dlt and the anchors; writes BENCHMARKS.md
 //! ```
 //! Cargo is run as `$CARGO` (or `cargo`); the target dir is `$CARGO_TARGET_DIR` or `target/`.
 
+mod bench;
 mod build;
 mod deps;
 mod duckdb_lib;
@@ -35,7 +37,7 @@ commands:
   fixtures              build the ABI fixtures into target/abi-fixtures/
   test-all [--skip S]   servers, build, fixtures, vendor example, cargo test, deps, clippy, fmt
                         (steps: servers-install python-install build fixtures vendor
-                        servers python test deps clippy fmt)
+                        servers python test bench-smoke deps clippy fmt)
   python                create (if needed) the tests' Python venv with dlt 1.31, pyarrow
                         and DuckDB under <target>/py-venv; prints its interpreter
   servers start|stop|env
@@ -45,6 +47,10 @@ commands:
   run -- ARGS           build, then run target/debug/stowage ARGS
   duckdb                fetch (once, with npm pack) the prebuilt libduckdb.so that the duckdb
                         destination links against into <target>/duckdb/; prints its dir
+  bench [--smoke] [--scale F] [--runs N] [--only PATTERN]... [--no-peers] [--no-upload]
+                        Stowage against dlt (default and tuned) and the anchors (cat, gzip -1,
+                        pyarrow) on generated inputs, release build; median of --runs (3);
+                        writes BENCHMARKS.md. --smoke: tiny inputs, every path once
 ";
 
 fn main() -> ExitCode {
@@ -86,6 +92,7 @@ fn dispatch(args: &[String]) -> Result<ExitCode> {
             let child = pyenv::spawn_install(&root, &target)?;
             println!("{}", pyenv::wait(child, &target)?.display());
         }
+        "bench" => bench::command(&root, &target, rest)?,
         "duckdb" => {
             flags(rest, &[])?;
             println!("{}", duckdb_lib::ensure(&target)?.display());

@@ -12,7 +12,7 @@ use std::process::Child;
 use std::time::Instant;
 
 use crate::util::{self, Result};
-use crate::{build, deps, fixtures, pyenv, servers};
+use crate::{bench, build, deps, fixtures, pyenv, servers};
 
 /// State shared by the steps.
 struct Ctx {
@@ -79,6 +79,11 @@ fn steps() -> Vec<Step> {
             name: "test",
             needs: &["build", "fixtures", "vendor", "servers", "python"],
             run: step_test,
+        },
+        Step {
+            name: "bench-smoke",
+            needs: &["build", "python"],
+            run: step_bench_smoke,
         },
         Step {
             name: "deps",
@@ -168,6 +173,28 @@ fn step_test(ctx: &mut Ctx) -> Result<()> {
         cmd.env(key, value);
     }
     util::run_tests(&mut cmd, &mut ctx.tests)
+}
+
+/// `cargo xtask bench --smoke` with the debug build, the venv and the servers of this run: tiny
+/// inputs through every benchmark path, so the harness never rots.
+fn step_bench_smoke(ctx: &mut Ctx) -> Result<()> {
+    let value = |key: &str| {
+        ctx.test_env
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| PathBuf::from(v))
+            .ok_or_else(|| format!("{key} was not set by the earlier steps"))
+    };
+    let (host, plugins) = (value("STOWAGE_BIN")?, value("STOWAGE_TEST_PLUGIN_DIR")?);
+    let python = value(pyenv::PYTHON_ENV)?;
+    bench::smoke(
+        &ctx.root,
+        &ctx.target,
+        &host,
+        &plugins,
+        &python,
+        &ctx.test_env,
+    )
 }
 
 fn step_deps(ctx: &mut Ctx) -> Result<()> {

@@ -31,6 +31,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use crate::dataset::{Dataset, DatasetOptions};
 use crate::disposition::WriteDisposition;
 use crate::input::{Record, RecordSource};
 use crate::layout::Placeholder;
@@ -155,6 +156,31 @@ impl Pipeline {
     /// The settings this pipeline runs with, for anything the builder does not cover.
     pub fn options_mut(&mut self) -> &mut RunOptions {
         &mut self.options
+    }
+
+    /// Opens this pipeline's dataset for reading (committed loads only): tables as Arrow
+    /// batches ([`Dataset::table`]) and SQL ([`Dataset::sql`], needs the duckdb plugin). Named
+    /// `open_dataset` because [`Pipeline::dataset`] sets the dataset name.
+    ///
+    /// ```no_run
+    /// # use stowage::api::{Pipeline, filesystem};
+    /// let pipeline = Pipeline::new("web").destination(filesystem("/tmp/lake"));
+    /// let dataset = pipeline.open_dataset()?;
+    /// let rows: usize = dataset.table("events")?.map(|b| b.map(|b| b.num_rows())).sum::<Result<_, _>>()?;
+    /// let joined = dataset.sql("SELECT count(*) FROM events e JOIN events__tags t ON t._dlt_parent_id = e._dlt_id")?;
+    /// # Ok::<(), stowage::Error>(())
+    /// ```
+    pub fn open_dataset(&self) -> Result<Dataset> {
+        self.open_dataset_with(false)
+    }
+
+    /// [`Pipeline::open_dataset`], optionally with the files of loads that have no completion
+    /// marker.
+    pub fn open_dataset_with(&self, include_uncommitted: bool) -> Result<Dataset> {
+        let registry = Registry::discover(&DiscoveryConfig::standard(&self.plugin_dirs));
+        let mut options = DatasetOptions::for_pipeline(&self.options)?;
+        options.include_uncommitted = include_uncommitted;
+        Dataset::open(Arc::new(registry), &options)
     }
 
     /// Normalizes `rows` (JSON objects) into `table` and loads them.

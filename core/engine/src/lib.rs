@@ -20,6 +20,7 @@
 pub mod api;
 pub mod bucket_url;
 pub mod config;
+pub mod dataset;
 pub mod disposition;
 pub mod fault;
 pub mod history;

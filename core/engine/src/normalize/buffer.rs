@@ -122,6 +122,8 @@ pub struct TableBuffer {
     slots: Vec<Slot>,
     index: HashMap<Name, usize>,
     rows: usize,
+    /// Rows of this batch whose `_dlt_id` is a placeholder (see `row_ids`).
+    deferred: Vec<u32>,
 }
 
 impl std::fmt::Debug for TableBuffer {
@@ -141,6 +143,7 @@ impl TableBuffer {
             slots: Vec::new(),
             index: HashMap::new(),
             rows: 0,
+            deferred: Vec::new(),
         }
     }
 
@@ -178,6 +181,11 @@ impl TableBuffer {
         self.slots[slot].builder.append(cell);
     }
 
+    /// Marks the row being built as one whose `_dlt_id` is filled in when it is emitted.
+    pub fn defer_id(&mut self) {
+        self.deferred.push(self.rows as u32);
+    }
+
     /// Ends the row being built: columns that got no value are null.
     pub fn end_row(&mut self) {
         self.rows += 1;
@@ -188,11 +196,13 @@ impl TableBuffer {
         }
     }
 
-    /// Emits the buffered rows with `columns` (the table's complete columns, schema order).
-    pub fn flush(&mut self, columns: &[ColumnDef]) -> Result<Option<RecordBatch>> {
+    /// Emits the buffered rows with `columns` (the table's complete columns, schema order),
+    /// and the rows whose `_dlt_id` is still a placeholder.
+    pub fn flush(&mut self, columns: &[ColumnDef]) -> Result<Option<(RecordBatch, Vec<u32>)>> {
         if self.rows == 0 {
             return Ok(None);
         }
+        let deferred = std::mem::take(&mut self.deferred);
         let rows = std::mem::take(&mut self.rows);
         let mut fields = Vec::with_capacity(columns.len());
         let mut arrays = Vec::with_capacity(columns.len());
@@ -216,7 +226,7 @@ impl TableBuffer {
             }
         }
         RecordBatch::try_new(Arc::new(ArrowSchema::new(fields)), arrays)
-            .map(Some)
+            .map(|batch| Some((batch, deferred)))
             .map_err(|e| Error::unexpected(format!("building a batch of `{}`: {e}", self.table)))
     }
 }

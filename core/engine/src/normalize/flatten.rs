@@ -226,9 +226,16 @@ pub fn flatten(
                     sequence.learn(names, naming, position - 1, &key)?
                 }
             };
-            let (path, nested_name) = names.join(naming, &prefix, &norm_key);
+            // At the top level the column is the key itself (the common case: no joining).
+            let (path, nested_name) = if prefix.is_empty() {
+                (None, norm_key)
+            } else {
+                let (path, name) = names.join(naming, &prefix, &norm_key);
+                (Some(path), name)
+            };
             match value {
                 Value::Object(inner) if !names.kept_whole(schema, table, &nested_name, level) => {
+                    let path = path.unwrap_or(nested_name);
                     stack.push((inner, level - 1, path));
                 }
                 Value::Array(items) if !names.kept_whole(schema, table, &nested_name, level) => {

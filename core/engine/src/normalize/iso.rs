@@ -2,18 +2,17 @@
 //! `YYYY-MM-DD[T| ]HH:MM[:SS[.fraction]][Z|±HH[:MM]]`, also the basic forms `YYYYMMDD` and
 //! `HHMMSS`. A naive value is UTC. Fractions beyond microseconds are truncated.
 
-use chrono::{Datelike, NaiveDate, NaiveTime};
+use stowage_format_support::temporal::calendar::{days_from_civil, days_in_month};
 
 /// Microseconds in a day.
 const DAY_MICROS: i64 = 86_400_000_000;
 
 /// A parsed timestamp: microseconds since the epoch, UTC.
 pub fn parse_timestamp(s: &str) -> Option<i64> {
-    let (date, rest) = split_date(s)?;
+    let (days, rest) = split_date(s)?;
     let rest = rest.strip_prefix(['T', ' '])?;
     let (time_micros, offset_secs) = parse_time_and_offset(rest)?;
-    let days = i64::from(date_to_days(date));
-    Some(days * DAY_MICROS + time_micros - offset_secs * 1_000_000)
+    Some(i64::from(days) * DAY_MICROS + time_micros - offset_secs * 1_000_000)
 }
 
 /// A timestamp or, failing that, a date at midnight UTC (what `ensure_datetime` accepts).
@@ -24,8 +23,8 @@ pub fn parse_timestamp_or_date(s: &str) -> Option<i64> {
 /// Days since the epoch of a `YYYY-MM-DD` (or `YYYYMMDD`) date; a timestamp string gives its
 /// UTC day.
 pub fn parse_date(s: &str) -> Option<i32> {
-    if let Some((date, "")) = split_date(s) {
-        return Some(date_to_days(date));
+    if let Some((days, "")) = split_date(s) {
+        return Some(days);
     }
     parse_timestamp(s).map(|micros| micros.div_euclid(DAY_MICROS) as i32)
 }
@@ -36,44 +35,107 @@ pub fn parse_time(s: &str) -> Option<i64> {
     (offset == 0).then_some(micros)
 }
 
-fn date_to_days(date: NaiveDate) -> i32 {
-    /// `num_days_from_ce` of 1970-01-01.
-    const EPOCH_DAYS_FROM_CE: i32 = 719_163;
-    date.num_days_from_ce() - EPOCH_DAYS_FROM_CE
-}
-
-fn split_date(s: &str) -> Option<(NaiveDate, &str)> {
+/// The leading date of `s` as days since the epoch (a valid proleptic Gregorian date), and
+/// the rest of `s`.
+fn split_date(s: &str) -> Option<(i32, &str)> {
     let b = s.as_bytes();
     let (y, m, d, len) = if b.len() >= 10 && b[4] == b'-' && b[7] == b'-' {
-        (num(&s[0..4])?, num(&s[5..7])?, num(&s[8..10])?, 10)
+        (num(&b[0..4])?, num(&b[5..7])?, num(&b[8..10])?, 10)
     } else if b.len() >= 8 && b[..8].iter().all(u8::is_ascii_digit) {
-        (num(&s[0..4])?, num(&s[4..6])?, num(&s[6..8])?, 8)
+        (num(&b[0..4])?, num(&b[4..6])?, num(&b[6..8])?, 8)
     } else {
         return None;
     };
-    let date = NaiveDate::from_ymd_opt(y as i32, m, d)?;
-    Some((date, &s[len..]))
-}
-
-fn num(s: &str) -> Option<u32> {
-    if s.is_empty() || !s.bytes().all(|c| c.is_ascii_digit()) {
+    let y = i64::from(y);
+    if !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
         return None;
     }
-    s.parse().ok()
+    // The date's bytes are ASCII digits and dashes, so `len` is a char boundary.
+    Some((days_from_civil(y, m, d) as i32, &s[len..]))
+}
+
+/// A non-empty run of ASCII digits as a number.
+fn num(digits: &[u8]) -> Option<u32> {
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    digits.iter().try_fold(0u32, |n, c| {
+        n.checked_mul(10)?.checked_add(u32::from(c - b'0'))
+    })
 }
 
 /// `HH:MM[:SS[.f]]` or `HHMM[SS[.f]]`, then an optional zone; returns (micros, offset secs).
 fn parse_time_and_offset(s: &str) -> Option<(i64, i64)> {
-    let zone_at = s.find(['Z', '+', '-']).unwrap_or(s.len());
+    if let Some(parsed) = extended_time_and_offset(s.as_bytes()) {
+        return Some(parsed);
+    }
+    let zone_at = s
+        .bytes()
+        .position(|c| matches!(c, b'Z' | b'+' | b'-'))
+        .unwrap_or(s.len());
+    // The zone starts at an ASCII byte: a char boundary.
     let (clock, zone) = s.split_at(zone_at);
     let micros = parse_clock(clock)?;
     let offset = parse_zone(zone)?;
     Some((micros, offset))
 }
 
+/// The common layout `HH:MM:SS[.f…][Z|±HH|±HHMM|±HH:MM]`, without the general parser's
+/// splitting; `None` when `b` has any other layout or an out-of-range field (the general
+/// parser then decides).
+fn extended_time_and_offset(b: &[u8]) -> Option<(i64, i64)> {
+    let two = |at: usize| -> Option<i64> {
+        let (hi, lo) = (*b.get(at)?, *b.get(at + 1)?);
+        (hi.is_ascii_digit() && lo.is_ascii_digit())
+            .then(|| i64::from(hi - b'0') * 10 + i64::from(lo - b'0'))
+    };
+    if b.len() < 8 || b[2] != b':' || b[5] != b':' {
+        return None;
+    }
+    let (h, m, sec) = (two(0)?, two(3)?, two(6)?);
+    if h > 23 || m > 59 || sec > 59 {
+        return None;
+    }
+    let mut at = 8;
+    let mut micros = 0;
+    if matches!(b.get(at), Some(b'.' | b',')) {
+        let digits = b[at + 1..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count();
+        if digits == 0 {
+            return None;
+        }
+        for i in 0..6 {
+            let digit = if i < digits { b[at + 1 + i] - b'0' } else { 0 };
+            micros = micros * 10 + i64::from(digit);
+        }
+        at += 1 + digits;
+    }
+    let zone = &b[at..];
+    let offset = match zone {
+        [] | [b'Z'] => 0,
+        [sign @ (b'+' | b'-'), rest @ ..] => {
+            let (zh, zm) = match rest.len() {
+                2 => (two(at + 1)?, 0),
+                4 => (two(at + 1)?, two(at + 3)?),
+                5 if rest[2] == b':' => (two(at + 1)?, two(at + 4)?),
+                _ => return None,
+            };
+            if zh > 23 || zm > 59 {
+                return None;
+            }
+            let secs = zh * 3600 + zm * 60;
+            if *sign == b'-' { -secs } else { secs }
+        }
+        _ => return None,
+    };
+    Some(((h * 3600 + m * 60 + sec) * 1_000_000 + micros, offset))
+}
+
 fn parse_clock(clock: &str) -> Option<i64> {
-    let (main, fraction) = match clock.split_once(['.', ',']) {
-        Some((main, f)) => (main, Some(f)),
+    let (main, fraction) = match clock.bytes().position(|c| c == b'.' || c == b',') {
+        Some(at) => (&clock[..at], Some(&clock[at + 1..])),
         None => (clock, None),
     };
     // Up to three two-digit parts: `HH:MM[:SS]` or `HHMM[SS]`.
@@ -100,12 +162,18 @@ fn parse_clock(clock: &str) -> Option<i64> {
     if count < 2 || parts[..count].iter().any(|p| p.len() != 2) {
         return None;
     }
-    let (h, m) = (num(parts[0])?, num(parts[1])?);
-    let sec = if count == 3 { num(parts[2])? } else { 0 };
+    let (h, m) = (num(parts[0].as_bytes())?, num(parts[1].as_bytes())?);
+    let sec = if count == 3 {
+        num(parts[2].as_bytes())?
+    } else {
+        0
+    };
     if fraction.is_some() && count != 3 {
         return None;
     }
-    NaiveTime::from_hms_opt(h, m, sec)?;
+    if h > 23 || m > 59 || sec > 59 {
+        return None;
+    }
     let micros = match fraction {
         None => 0,
         Some(f) => fraction_micros(f)?,
@@ -135,11 +203,11 @@ fn parse_zone(zone: &str) -> Option<i64> {
         b'-' => -1,
         _ => return None,
     };
-    let body = &zone[1..];
+    let body = &zone.as_bytes()[1..];
     let (h, m) = match body.len() {
         2 => (num(body)?, 0),
         4 => (num(&body[..2])?, num(&body[2..])?),
-        5 if body.as_bytes()[2] == b':' => (num(&body[..2])?, num(&body[3..])?),
+        5 if body[2] == b':' => (num(&body[..2])?, num(&body[3..])?),
         _ => return None,
     };
     if h > 23 || m > 59 {
@@ -187,6 +255,55 @@ mod tests {
                 parse_timestamp(s).is_none(),
                 "{s:?} should not be a timestamp"
             );
+        }
+    }
+
+    #[test]
+    fn dates_match_chrono() {
+        use chrono::{Datelike, NaiveDate};
+        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1)
+            .unwrap()
+            .num_days_from_ce();
+        for y in (0..=2500).step_by(7).chain([1900, 2000, 2024, 2100]) {
+            for m in 1..=12 {
+                for d in [1, 28, 29, 30, 31] {
+                    let text = format!("{y:04}-{m:02}-{d:02}");
+                    let want =
+                        NaiveDate::from_ymd_opt(y, m, d).map(|x| x.num_days_from_ce() - epoch);
+                    assert_eq!(parse_date(&text), want, "{text}");
+                }
+            }
+        }
+        assert_eq!(parse_date("2024-0€-01"), None);
+        assert_eq!(parse_timestamp("2024-01-02T0€:00"), None);
+        assert_eq!(parse_timestamp("2024-01-02Ta€"), None);
+    }
+
+    /// The fast path agrees with the general parser wherever it answers.
+    #[test]
+    fn extended_layout_matches_the_general_parser() {
+        let general = |s: &str| {
+            let zone_at = s.find(['Z', '+', '-']).unwrap_or(s.len());
+            let (clock, zone) = s.split_at(zone_at);
+            Some((parse_clock(clock)?, parse_zone(zone)?))
+        };
+        let clocks = [
+            "00:00:00", "23:59:59", "12:34:56", "24:00:00", "12:60:00", "1:2:3",
+        ];
+        let fractions = ["", ".5", ",123456789", ".", ".x", ".000001"];
+        let zones = [
+            "", "Z", "+02:00", "-05:30", "+0530", "+05", "+24:00", "-00:60", "+5", "z",
+        ];
+        for c in clocks {
+            for f in fractions {
+                for z in zones {
+                    let s = format!("{c}{f}{z}");
+                    if let Some(fast) = extended_time_and_offset(s.as_bytes()) {
+                        assert_eq!(Some(fast), general(&s), "{s}");
+                    }
+                    assert_eq!(parse_time_and_offset(&s), general(&s), "{s}");
+                }
+            }
         }
     }
 

@@ -8,6 +8,7 @@ mod buffer;
 mod coerce;
 mod flatten;
 mod iso;
+mod row_ids;
 
 pub use buffer::TableBuffer;
 pub use coerce::{Cell, py_float_repr};
@@ -85,6 +86,8 @@ pub struct RelationalNormalizer {
     table_order: Vec<Name>,
     /// The system column names, interned once.
     sys: SystemColumns,
+    /// Nested row ids being computed in the background.
+    ids: row_ids::DeferredIds,
     /// Add `_dlt_root_id` to nested rows ([`NormalizeOptions::root_key`]).
     root_key: bool,
     /// `_dlt_id` of the root row being normalized.
@@ -203,6 +206,7 @@ impl RelationalNormalizer {
             },
             root_key,
             current_root_id: Value::Null,
+            ids: row_ids::DeferredIds::default(),
         })
     }
 
@@ -258,17 +262,27 @@ impl RelationalNormalizer {
             levels,
         )?;
         let mut row = flat.row;
+        let mut deferred = false;
         let row_id = match parent {
             None => {
                 row.push((self.sys.dlt_load_id.clone(), self.load_id.clone()));
                 let id = existing_row_id(&row).unwrap_or_else(ids::new_row_id);
                 set_row_id(&mut row, &self.sys.dlt_id, &id);
-                self.current_root_id = Value::String(id.clone());
+                if self.root_key {
+                    self.current_root_id = Value::String(id.clone());
+                }
                 id
             }
             Some((_, parent_id)) => {
                 let idx = list_idx.unwrap_or(0);
-                let id = ids::nested_row_id(parent_id, table, idx);
+                // No child needs this row's id: it is computed in the background.
+                deferred = flat.lists.is_empty() && existing_row_id(&row).is_none();
+                let id = if deferred {
+                    self.ids.request(table, parent_id, idx)?;
+                    String::new()
+                } else {
+                    ids::nested_row_id(parent_id, table, idx)
+                };
                 if self.root_key {
                     row.push((self.sys.dlt_root_id.clone(), self.current_root_id.clone()));
                 }
@@ -285,9 +299,9 @@ impl RelationalNormalizer {
             core,
             state,
             &mut self.table_order,
-            table,
-            parent.map(|(t, _)| t),
+            (table, parent.map(|(t, _)| t)),
             row,
+            deferred,
         )?;
         for (path, items) in flat.lists {
             let core = &mut self.core;
@@ -317,7 +331,8 @@ impl RelationalNormalizer {
                     self.normalize_row(wrapper, table, parent, Some(idx), levels - 1)?;
                 }
                 scalar => {
-                    let id = ids::nested_row_id(parent_id, table, idx);
+                    // A scalar's row has no children: its id is computed in the background.
+                    self.ids.request(table, parent_id, idx)?;
                     let mut row = vec![(self.sys.value.clone(), scalar)];
                     if self.root_key {
                         row.push((self.sys.dlt_root_id.clone(), self.current_root_id.clone()));
@@ -328,7 +343,7 @@ impl RelationalNormalizer {
                             Value::String(parent_id.into()),
                         ),
                         (self.sys.dlt_list_idx.clone(), json!(idx)),
-                        (self.sys.dlt_id.clone(), Value::String(id)),
+                        (self.sys.dlt_id.clone(), Value::String(String::new())),
                     ]);
                     let state = match self.tables.get_mut(&**table) {
                         Some(state) => state,
@@ -341,9 +356,9 @@ impl RelationalNormalizer {
                         &mut self.core,
                         state,
                         &mut self.table_order,
-                        table,
-                        Some(parent_table),
+                        (table, Some(parent_table)),
                         row,
+                        true,
                     )?;
                 }
             }
@@ -364,7 +379,13 @@ impl RelationalNormalizer {
                 continue;
             }
             let columns = self.core.schema.columns(table);
-            if let Some(batch) = buffer.flush(&columns)? {
+            if let Some((batch, deferred)) = buffer.flush(&columns)? {
+                let batch = if deferred.is_empty() {
+                    batch
+                } else {
+                    let ids = self.ids.take(table, deferred.len())?;
+                    row_ids::fill(batch, C_DLT_ID, &deferred, ids)?
+                };
                 out.push((table.to_string(), batch));
             }
         }
@@ -482,15 +503,15 @@ impl Core {
     }
 }
 
-/// Coerces a flattened row of `table` into its columns (adding columns and variants) and
-/// buffers it.
+/// Coerces a flattened row of `table` (child of `parent`) into its columns (adding columns and
+/// variants) and buffers it; `deferred_id`: its `_dlt_id` is a placeholder for now.
 fn store_row(
     core: &mut Core,
     state: &mut TableState,
     table_order: &mut Vec<Name>,
-    table: &Name,
-    parent: Option<&Name>,
+    (table, parent): (&Name, Option<&Name>),
     row: Vec<(Name, Value)>,
+    deferred_id: bool,
 ) -> Result<()> {
     if !state.seen
         && let Some(parent) = parent
@@ -525,6 +546,9 @@ fn store_row(
         state.seen = true;
         table_order.push(table.clone());
         core.schema.mark_seen_data(table);
+    }
+    if deferred_id {
+        state.buffer.defer_id();
     }
     state.buffer.end_row();
     state.rows += 1;

@@ -10,7 +10,7 @@
 //! parser takes what the writer writes plus common ISO 8601 variants: `T` instead of the
 //! space, 1 to 9 fraction digits, `Z`, `±HH:MM`, `±HHMM` or `±HH` offsets.
 
-mod calendar;
+pub mod calendar;
 mod parse;
 mod write;
 

@@ -169,7 +169,7 @@ pub unsafe fn plugin_init(
 
 /// Exports a plugin library: generates the static manifest and `stowage_plugin_init_v1`.
 ///
-/// ```ignore
+/// ```text
 /// stowage_plugin_sdk::export_plugin! {
 ///     name: "local",
 ///     version: env!("CARGO_PKG_VERSION"),

@@ -1,7 +1,7 @@
 //! Backend behaviour suite: the contract in [`crate::backend`], checked case by case.
 //!
 //! Run it in-process from a plugin's tests, or from the host through real dlopen:
-//! ```ignore
+//! ```text
 //! stowage_plugin_sdk::testing::backend::run_suite(&backend, caps, &SuiteConfig::default());
 //! ```
 //! Every case works under its own random prefix and cleans up after itself. Cases that need a
