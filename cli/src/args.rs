@@ -206,6 +206,14 @@ pub struct RunArgs {
     /// (comma-separated or repeated).
     #[arg(long = "primary-key", value_name = "COLUMN", value_delimiter = ',')]
     pub primary_key: Vec<String>,
+    /// Merge key column(s) of the root table: `merge` on a database destination first deletes
+    /// every row whose merge key matches a loaded row (comma-separated or repeated).
+    #[arg(long = "merge-key", value_name = "COLUMN", value_delimiter = ',')]
+    pub merge_key: Vec<String>,
+    /// Which duplicate of a primary key `merge` keeps: `COLUMN:desc` (the highest value, also
+    /// a bare COLUMN) or `COLUMN:asc` (dlt's `dedup_sort` hint).
+    #[arg(long = "dedup-sort", value_name = "COLUMN[:desc|asc]")]
+    pub dedup_sort: Option<String>,
     /// Print a JSON summary instead of text.
     #[arg(long)]
     pub json: bool,

@@ -25,6 +25,11 @@ mod show_table;
 mod sql_cmd;
 mod staging_settings;
 
+/// mimalloc: records and batches are allocated on one thread and freed on another (reader,
+/// normalizer, encoder), which glibc's malloc handles poorly.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::Parser;
 
 use args::Command;

@@ -7,7 +7,7 @@ use stowage::loader::LoadSummary;
 use stowage::pipeline::{self, RunSummary};
 
 use crate::args::{Cli, LoadArgs, RunArgs};
-use crate::exit::{CliResult, Failed};
+use crate::exit::{CliError, CliResult, Failed};
 use crate::output::outln;
 use crate::plugins_cmd::registry;
 use crate::settings::{self, Plan};
@@ -16,6 +16,15 @@ use crate::settings::{self, Plan};
 pub fn run(cli: &Cli, args: &RunArgs) -> CliResult {
     let plan = settings::plan_run(cli, args)?;
     let reg = registry(cli);
+    if plan.options.staging.is_none()
+        && let Some(database) = stowage::staging::pending_destination(&plan.options).or_failed()?
+    {
+        return Err(CliError::usage(format!(
+            "pipeline `{}` has a pending load staged for destination `{database}`: finish it \
+             with `stowage load` (or run with --destination {database})",
+            plan.options.pipeline
+        )));
+    }
     let summary = pipeline::run(&reg, &plan.options).or_failed()?;
     if args.json {
         outln!("{}", run_json(&plan, &summary));
@@ -45,24 +54,41 @@ pub fn run(cli: &Cli, args: &RunArgs) -> CliResult {
     Ok(())
 }
 
-/// `stowage load`: finish pending packages.
+/// `stowage load`: finish pending packages; staged ones into the database destination their
+/// package records (or `--destination duckdb|postgres`).
 pub fn load(cli: &Cli, args: &LoadArgs) -> CliResult {
+    let flagged = crate::staging_settings::load_destination(&args.target);
+    let mut target = args.target.clone();
+    if flagged.is_some() {
+        // The staging bucket is the filesystem destination's.
+        target.destination = Some("filesystem".into());
+    }
     let plan = settings::plan_load_with(
         cli,
-        &args.target,
+        &target,
         args.dataset.as_deref(),
         args.pipelines_dir.clone(),
         Some(&args.load),
     )?;
     let reg = registry(cli);
-    let done = pipeline::load_pending(&reg, &plan.options).or_failed()?;
+    let database = match flagged {
+        Some(database) => Some(database),
+        None => stowage::staging::pending_destination(&plan.options).or_failed()?,
+    };
+    let done = match &database {
+        Some(database) => {
+            let staging = crate::staging_settings::load_options(cli, &plan.options, database)?;
+            stowage::staging::load_pending(&reg, &plan.options, &staging).or_failed()?
+        }
+        None => pipeline::load_pending(&reg, &plan.options).or_failed()?,
+    };
     if args.json {
         let loads: Vec<Value> = done.iter().map(load_json).collect();
         let doc = json!({
             "status": "ok",
             "command": "load",
             "pipeline": plan.options.pipeline,
-            "destination": plan.destination.name(),
+            "destination": database.as_deref().unwrap_or(plan.destination.name()),
             "loads": loads,
         });
         outln!("{doc}");

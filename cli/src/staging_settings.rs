@@ -4,19 +4,28 @@
 //!
 //! - `destination.duckdb.credentials`: the database file [default: `<project>/<pipeline>.duckdb`];
 //! - `destination.postgres.credentials`: a connection string, or its fields (`database`,
-//!   `username`, `password`, `host`, `port`, `connect_timeout`);
+//!   `username`, `password`, `host`, `port`, `connect_timeout`, `sslmode`: the config catalog's
+//!   `POSTGRES`); the string and the password are secrets (never from config.toml, scrubbed
+//!   from all output);
 //! - `destination.<name>.staging_dataset_name_layout` [`%s_staging`], `…replace_strategy`
 //!   [`truncate-and-insert`], `…merge_strategy` [`delete-insert`];
 //! - `destination.filesystem.truncate_tables_on_staging_destination_before_load` [true];
-//! - `load.truncate_staging_dataset` [false]; `--primary-key` for merge.
+//! - `load.truncate_staging_dataset` [false];
+//! - merge keys: `--primary-key`, `--merge-key`, `--dedup-sort`, else `primary_key`,
+//!   `merge_key`, `dedup_sort` of the `[sources.<name>]` section.
+//!
+//! `stowage load` finishes pending staged packages into the destination their package
+//! records (or `--destination`), with these settings (keys come from the package).
 
-use stowage::config::{Config, Key};
+use serde_json::Value;
+use stowage::config::{Config, ConfigSources, Key, catalog, secrets_in_url};
 use stowage::pipeline::RunOptions;
-use stowage::staging::{MergeStrategy, ReplaceStrategy, StagingOptions};
+use stowage::staging::{DedupSort, MergeStrategy, ReplaceStrategy, StagingOptions};
 use stowage::{Error, Options};
 
-use crate::args::RunArgs;
+use crate::args::{Cli, RunArgs, TargetArgs};
 use crate::exit::{CliError, CliResult, Failed};
+use crate::output;
 
 /// Database destinations (plugins that load staged files).
 const DATABASES: &[&str] = &["duckdb", "postgres"];
@@ -54,6 +63,14 @@ fn text(config: &Config, sections: &[&str], name: &str) -> CliResult<Option<Stri
         .map(|r| r.value))
 }
 
+/// The database `stowage load --destination` names, if any.
+pub fn load_destination(target: &TargetArgs) -> Option<String> {
+    target
+        .destination
+        .clone()
+        .filter(|d| DATABASES.contains(&d.as_str()))
+}
+
 /// The staging options of a run into `database`.
 pub fn staging_options(
     config: &Config,
@@ -61,11 +78,72 @@ pub fn staging_options(
     database: &str,
     options: &RunOptions,
 ) -> CliResult<StagingOptions> {
+    let mut staging = base_options(config, database, &options.pipeline)?;
+    staging.format_explicit = args.format.is_some();
+    let source = crate::settings::choose_source(config, &args.target, args.input.is_none())?;
+    let source_key = |name: &str| Config::source_key(source.as_deref(), name);
+    staging.primary_key = match args.primary_key.is_empty() {
+        true => columns(config, &source_key("primary_key"))?,
+        false => args.primary_key.clone(),
+    };
+    staging.merge_key = match args.merge_key.is_empty() {
+        true => columns(config, &source_key("merge_key"))?,
+        false => args.merge_key.clone(),
+    };
+    let dedup_sort = match &args.dedup_sort {
+        Some(text) => Some(text.clone()),
+        None => config
+            .text(&source_key("dedup_sort"))
+            .or_config()?
+            .map(|r| r.value),
+    };
+    staging.dedup_sort = dedup_sort
+        .map(|d| DedupSort::parse(&d))
+        .transpose()
+        .map_err(CliError::config)?;
+    Ok(staging)
+}
+
+/// The staging options `stowage load` finishes pending packages of `options.pipeline` with.
+pub fn load_options(cli: &Cli, options: &RunOptions, database: &str) -> CliResult<StagingOptions> {
+    let sources = ConfigSources::from_process(cli.project_dir.clone()).or_config()?;
+    let mut config = Config::load(sources).or_config()?;
+    config.set_pipeline(Some(&options.pipeline));
+    base_options(&config, database, &options.pipeline)
+}
+
+/// Key columns from config: `"a,b"` or `["a", "b"]`.
+fn columns(config: &Config, key: &Key) -> CliResult<Vec<String>> {
+    let Some(found) = config.raw(key).or_config()? else {
+        return Ok(Vec::new());
+    };
+    let list = match &found.value {
+        Value::String(text) => text.split(',').map(|c| c.trim().to_string()).collect(),
+        Value::Array(items) => items
+            .iter()
+            .map(|v| v.as_str().map(String::from))
+            .collect::<Option<Vec<String>>>()
+            .ok_or_else(|| {
+                CliError::config(Error::invalid(format!(
+                    "`{key}` ({}) must be a column name or a list of column names",
+                    found.source
+                )))
+            })?,
+        other => {
+            return Err(CliError::config(Error::invalid(format!(
+                "`{key}` ({}) must be a column name or a list of column names, not {other}",
+                found.source
+            ))));
+        }
+    };
+    Ok(list.into_iter().filter(|c| !c.is_empty()).collect())
+}
+
+/// Everything but the run's flags: credentials, layouts, strategies, truncation.
+fn base_options(config: &Config, database: &str, pipeline: &str) -> CliResult<StagingOptions> {
     let mut staging = StagingOptions::new(database);
     let section = ["destination", database];
-    staging.destination_options = destination_options(config, database, &options.pipeline)?;
-    staging.format_explicit = args.format.is_some();
-    staging.primary_key = args.primary_key.clone();
+    staging.destination_options = destination_options(config, database, pipeline)?;
     if let Some(layout) = text(config, &section, "staging_dataset_name_layout")? {
         staging.staging_dataset_layout = layout;
     }
@@ -94,10 +172,9 @@ pub fn staging_options(
 /// The destination plugin's options (credentials).
 fn destination_options(config: &Config, database: &str, pipeline: &str) -> CliResult<Options> {
     let section = ["destination", database];
-    let credentials = text(config, &section, "credentials").ok().flatten();
     match database {
         "duckdb" => {
-            let file = match credentials {
+            let file = match text(config, &section, "credentials")? {
                 Some(file) => file,
                 None => config
                     .project_dir()
@@ -110,24 +187,47 @@ fn destination_options(config: &Config, database: &str, pipeline: &str) -> CliRe
         }
         _ => {
             let mut pairs: Vec<(String, String)> = Vec::new();
-            if let Some(c) = credentials {
+            if let Some(c) = secret(config, &section, "credentials")? {
+                register_connection_secrets(&c);
                 pairs.push(("credentials".into(), c));
             }
-            let fields = [
-                "database",
-                "username",
-                "password",
-                "host",
-                "port",
-                "connect_timeout",
-            ];
             let cred_section = ["destination", database, "credentials"];
+            let fields = catalog::destination_credential_fields(database).unwrap_or_default();
             for field in fields {
-                if let Some(v) = text(config, &cred_section, field)? {
-                    pairs.push((field.into(), v));
+                let value = match field.secret {
+                    true => secret(config, &cred_section, field.name)?,
+                    false => text(config, &cred_section, field.name)?,
+                };
+                if let Some(value) = value {
+                    if field.secret {
+                        output::register_secret(&value);
+                    }
+                    pairs.push((field.name.into(), value));
                 }
             }
             Ok(Options::new(pairs))
+        }
+    }
+}
+
+/// A secret setting (never read from config.toml).
+fn secret(config: &Config, sections: &[&str], name: &str) -> CliResult<Option<String>> {
+    Ok(config
+        .secret(&Key::new(sections, name))
+        .or_config()?
+        .map(|r| r.value.expose().to_string()))
+}
+
+/// Registers the secret parts of a connection string (URL or libpq `key=value` form) so no
+/// output prints them.
+fn register_connection_secrets(text: &str) {
+    output::register_secret(text);
+    for secret in secrets_in_url(text) {
+        output::register_secret(&secret);
+    }
+    for pair in text.split_whitespace() {
+        if let Some(password) = pair.strip_prefix("password=") {
+            output::register_secret(password.trim_matches('\''));
         }
     }
 }

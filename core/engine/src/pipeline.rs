@@ -9,7 +9,7 @@ use stowage_plugin_sdk::{Backend, Options};
 
 use crate::bucket_url::{DEFAULT_BUCKET, absolutize};
 use crate::disposition::WriteDisposition;
-use crate::input::{InputFormat, RecordSource};
+use crate::input::{InputFormat, Prefetch, RecordSource};
 use crate::job_writer::{FileLimits, TableFiles};
 use crate::layout::{Layout, LayoutSettings};
 use crate::loader::{DEFAULT_WORKERS, LoadSummary, LoadTarget, load_package};
@@ -545,7 +545,7 @@ pub fn sync(registry: &Registry, options: &RunOptions) -> Result<String> {
 fn normalize_into(
     package: &Package,
     options: &RunOptions,
-    mut reader: Box<dyn RecordSource>,
+    reader: Box<dyn RecordSource>,
     format: Arc<stowage_plugin_sdk::ffi::client::ForeignFormat>,
     schema: Schema,
     mut state: PipelineState,
@@ -561,6 +561,8 @@ fn normalize_into(
     settings.root_key = options.staging.is_some()
         && options.write_disposition == crate::disposition::WriteDisposition::Merge;
     let mut normalizer = RelationalNormalizer::new(schema, &settings)?;
+    // Reading and parsing overlap with normalizing; the format plugin encodes on its own thread.
+    let mut reader = Prefetch::spawn(reader)?;
     let mut files = Writers {
         tables: HashMap::new(),
         format,

@@ -3,7 +3,8 @@
 //!
 //! Keys: `credentials` (a `postgresql://user:password@host:port/database?…` URL or a libpq
 //! `key=value` string), or the fields `database`, `username`, `password`, `host`, `port`,
-//! `connect_timeout` (seconds); fields override the string. Unknown keys are rejected. The
+//! `connect_timeout` (seconds), `sslmode` (`disable`, `allow`, `prefer`: this build has no
+//! TLS); fields override the string. Unknown keys are rejected. The
 //! password never appears in `Debug` output or errors.
 
 use std::fmt;
@@ -60,6 +61,9 @@ impl PostgresConfig {
                 .map_err(|_| PluginError::invalid(format!("option `port` is out of range: {v}")))?;
             driver.port(port);
         }
+        if let Some(mode) = options.take("sslmode") {
+            driver.ssl_mode(ssl_mode(&mode)?);
+        }
         let timeout = options
             .take_u64("connect_timeout")?
             .unwrap_or(DEFAULT_CONNECT_TIMEOUT_SECS);
@@ -81,6 +85,23 @@ impl PostgresConfig {
     /// `text` with every secret replaced by `***`.
     pub fn scrub(&self, text: &str) -> String {
         scrub(text, &self.secrets)
+    }
+}
+
+/// libpq's `sslmode`: this build connects without TLS, so only the modes that allow a plain
+/// connection are accepted.
+fn ssl_mode(mode: &str) -> Result<postgres::config::SslMode> {
+    match mode {
+        "disable" => Ok(postgres::config::SslMode::Disable),
+        "allow" | "prefer" => Ok(postgres::config::SslMode::Prefer),
+        "require" | "verify-ca" | "verify-full" => Err(PluginError::unsupported(format!(
+            "postgres destination: sslmode `{mode}` needs TLS, which this build of the plugin \
+             does not include (use disable, allow or prefer)"
+        ))),
+        other => Err(PluginError::invalid(format!(
+            "postgres destination: sslmode `{other}` is not one of disable, allow, prefer, \
+             require, verify-ca, verify-full"
+        ))),
     }
 }
 
@@ -138,6 +159,25 @@ mod tests {
         .unwrap();
         assert_eq!(cfg.driver.get_user(), Some("u"));
         assert!(!format!("{cfg:?}").contains("pw-xyz"));
+    }
+
+    #[test]
+    fn sslmode_allows_only_plain_connections() {
+        let cfg =
+            PostgresConfig::from_options(Options::new([("database", "d"), ("sslmode", "disable")]))
+                .unwrap();
+        assert_eq!(
+            cfg.driver.get_ssl_mode(),
+            postgres::config::SslMode::Disable
+        );
+        let err =
+            PostgresConfig::from_options(Options::new([("database", "d"), ("sslmode", "require")]))
+                .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Unsupported);
+        assert!(err.to_string().contains("needs TLS"), "{err}");
+        let err = PostgresConfig::from_options(Options::new([("database", "d"), ("sslmode", "x")]))
+            .unwrap_err();
+        assert!(err.to_string().contains("not one of"), "{err}");
     }
 
     #[test]

@@ -78,7 +78,9 @@ use Kind::*;
 /// The dlt filesystem destination's default layout.
 pub const DEFAULT_LAYOUT: &str = "{table_name}/{load_id}.{file_id}.{ext}";
 
-/// Every known setting except credentials.
+/// Every known setting except credentials. Settings only a staged load into a database uses
+/// have no listed default (it is in their doc), so `stowage config show` lists them only when
+/// they are set.
 #[rustfmt::skip]
 pub const SETTINGS: &[Setting] = &[
     setting(Destination, "bucket_url", Text, Some("_storage"), true, "where data goes: a local path, file:// URL or any scheme a backend plugin serves"),
@@ -92,15 +94,16 @@ pub const SETTINGS: &[Setting] = &[
     setting(Destination, "warn_unsafe_layout_separators", Bool, Some("true"), true, "warn when the layout separates {table_name} with a character table names may contain"),
     setting(Destination, "config_kwargs", Dict, None, false, "fsspec config arguments"),
     setting(Destination, "read_only", Bool, Some("false"), false, "dlt read-only filesystem"),
-    setting(Destination, "replace_strategy", Text, None, false, "dlt replace strategy"),
-    setting(Destination, "staging_dataset_name_layout", Text, Some("%s_staging"), false, "staging dataset name"),
+    setting(Destination, "replace_strategy", Text, None, true, "replace on a database destination ([destination.duckdb|postgres]): truncate-and-insert (default) or insert-from-staging"),
+    setting(Destination, "merge_strategy", Text, None, true, "merge on a database destination ([destination.duckdb|postgres]): delete-insert (default) or upsert"),
+    setting(Destination, "staging_dataset_name_layout", Text, None, true, "staging dataset of a database destination ([destination.duckdb|postgres]); `%s` is the dataset name (default `%s_staging`)"),
     setting(Destination, "enable_dataset_name_normalization", Bool, Some("true"), false, "normalize the dataset name"),
     setting(Destination, "destination_name", Text, None, false, "the destination's name"),
     setting(Destination, "destination_type", Text, None, true, "the type of a named destination (`filesystem`)"),
     setting(Destination, "environment", Text, None, false, "dlt destination environment"),
     setting(Destination, "deltalake_storage_options", Dict, None, false, "delta table storage options"),
     setting(Destination, "deltalake_configuration", Dict, None, false, "delta table configuration"),
-    setting(Destination, "truncate_tables_on_staging_destination_before_load", Bool, Some("true"), false, "dlt staging setting"),
+    setting(Destination, "truncate_tables_on_staging_destination_before_load", Bool, None, true, "delete the staged files of the tables in a load before uploading to the staging bucket (default true)"),
     setting(DataWriter, "buffer_max_items", Int, Some("5000"), true, "rows buffered per batch before writing"),
     setting(DataWriter, "file_max_items", Int, None, true, "rows per file before a new file is started"),
     setting(DataWriter, "file_max_bytes", Int, None, true, "bytes per file before a new file is started"),
@@ -125,7 +128,7 @@ pub const SETTINGS: &[Setting] = &[
     setting(Load, "start_method", Text, None, false, "load process start method"),
     setting(Load, "raise_on_failed_jobs", Bool, Some("true"), false, "fail the load on a failed job"),
     setting(Load, "raise_on_max_retries", Int, Some("5"), true, "retries of a transient error before a job fails (≤ 0: none)"),
-    setting(Load, "truncate_staging_dataset", Bool, Some("false"), false, "truncate staging after load"),
+    setting(Load, "truncate_staging_dataset", Bool, None, true, "empty the staging dataset of a database destination after each load (default false)"),
     setting(Load, "delete_completed_jobs", Bool, Some("false"), false, "delete job files after load"),
     setting(Source, "input", Text, None, true, "NDJSON file to load (relative to the project dir; `-` is stdin)"),
     setting(Source, "table", Text, None, true, "table to load into (default: the source name)"),
@@ -135,6 +138,9 @@ pub const SETTINGS: &[Setting] = &[
     setting(Source, "loader_file_format", Text, Some("jsonl"), true, "file format (a format plugin name)"),
     setting(Source, "max_table_nesting", Int, Some("1000"), true, "nesting depth that becomes child tables; deeper values stay json"),
     setting(Source, "write_disposition", Text, Some("append"), true, "append, replace or merge (merge loads as append)"),
+    setting(Source, "primary_key", Text, None, true, "primary key column(s) of the table (merge on a database destination; a name or a list)"),
+    setting(Source, "merge_key", Text, None, true, "merge key column(s) of the table (merge on a database destination; a name or a list)"),
+    setting(Source, "dedup_sort", Text, None, true, "which duplicate of a primary key merge keeps: `column:desc` or `column:asc`"),
 ];
 
 /// The dict-typed settings (a JSON string or a TOML table; never descended into).
@@ -257,6 +263,28 @@ pub const SFTP: &[CredentialField] = &[
     field("sftp_auth_strategy"),
 ];
 
+/// Credential fields of the `postgres` destination (`[destination.postgres.credentials]`, dlt's
+/// `PostgresCredentials`); `credentials` may also be one connection string (a secret).
+pub const POSTGRES: &[CredentialField] = &[
+    field("database"),
+    field("username"),
+    secret("password"),
+    field("host"),
+    typed("port", Int),
+    typed("connect_timeout", Int),
+    field("sslmode"),
+];
+
+/// The credential fields of a database destination (`None` for other destinations; the
+/// duckdb destination's `credentials` is the database file path).
+pub fn destination_credential_fields(destination: &str) -> Option<&'static [CredentialField]> {
+    match destination {
+        "postgres" => Some(POSTGRES),
+        "duckdb" => Some(&[]),
+        _ => None,
+    }
+}
+
 /// Credential fields for `hf` (Hugging Face).
 pub const HF: &[CredentialField] = &[secret("hf_token"), field("hf_endpoint")];
 
@@ -335,5 +363,43 @@ mod tests {
         assert!(!is_secret_credential("aws_access_key_id"));
         assert!(is_secret_credential("vendor_api_token"));
         assert!(is_dict_setting("client_kwargs") && !is_dict_setting("layout"));
+    }
+
+    #[test]
+    fn staging_and_database_settings_are_known() {
+        for name in [
+            "replace_strategy",
+            "merge_strategy",
+            "staging_dataset_name_layout",
+            "truncate_tables_on_staging_destination_before_load",
+        ] {
+            assert!(
+                setting_named(Group::Destination, name).is_some_and(|s| s.applied),
+                "{name}"
+            );
+        }
+        assert!(setting_named(Group::Load, "truncate_staging_dataset").is_some_and(|s| s.applied));
+        for name in ["primary_key", "merge_key", "dedup_sort"] {
+            assert!(setting_named(Group::Source, name).is_some(), "{name}");
+        }
+        let pg = destination_credential_fields("postgres").unwrap();
+        let names: Vec<&str> = pg.iter().map(|f| f.name).collect();
+        assert_eq!(
+            names,
+            [
+                "database",
+                "username",
+                "password",
+                "host",
+                "port",
+                "connect_timeout",
+                "sslmode"
+            ]
+        );
+        assert!(pg.iter().all(|f| f.secret == (f.name == "password")));
+        assert!(
+            credential_field("sslmode").is_none(),
+            "bucket credentials do not take postgres fields"
+        );
     }
 }

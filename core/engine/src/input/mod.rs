@@ -12,6 +12,7 @@ mod json_array;
 mod ndjson;
 mod open;
 mod parquet;
+mod prefetch;
 
 pub use arrow_records::ArrowRecords;
 pub use csv::CsvReader;
@@ -20,6 +21,7 @@ pub use json_array::JsonArrayReader;
 pub use ndjson::NdjsonReader;
 pub use open::{ACCEPTED_EXTENSIONS, InputFormat, open};
 pub use parquet::PARQUET_FORMAT;
+pub use prefetch::Prefetch;
 
 use serde_json::{Map, Value};
 

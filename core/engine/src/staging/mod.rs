@@ -8,34 +8,39 @@
 //! destination plugin copy the referenced files in, reading them through the staging bucket's
 //! backend (opened once by the engine with the staging credentials), and applies the write
 //! dispositions with SQL from [`sql`]: append; replace as `truncate-and-insert` or
-//! `insert-from-staging`; merge as `delete-insert` or `upsert` on the primary key, through the
-//! staging dataset `<dataset>_staging`. Everything that changes the destination's tables runs
-//! in one transaction, which also records the load in `_dlt_loads`: a failure leaves the
-//! destination as it was, and a resumed load that finds its `_dlt_loads` row skips it.
+//! `insert-from-staging`; merge as `delete-insert` or `upsert` on the primary key (and
+//! `merge_key`, deduplicated in `dedup_sort` order; [`keys`] keeps them as schema hints),
+//! through the staging dataset `<dataset>_staging`. Everything that changes the destination's
+//! tables runs in one transaction, which also records the load in `_dlt_loads`: a failure
+//! leaves the destination as it was, and a resumed load that finds its `_dlt_loads` row skips
+//! it. Each package records how it is loaded ([`PackageRecord`]), so [`load_pending`] (`stowage
+//! load`) finishes an interrupted or failed package into the same destination.
 
 mod format;
+pub mod keys;
+mod record;
 pub mod sql;
 mod stage;
 mod warehouse;
 
 pub use stage::stage_package;
 
+use std::path::Path;
 use std::sync::Arc;
 
-use serde_json::json;
 use stowage_plugin_sdk::{Destination, Options};
 
 pub use format::choose_format;
+pub use keys::{DedupSort, MergeKeys};
+pub use record::{PackageRecord, STAGING_FILE};
 pub use warehouse::{Context, DestinationLoad, count_rows, load_into_destination, query_rows};
 
-use crate::naming::normalize_identifier;
+use crate::loader::LoadSummary;
+use crate::naming::{Naming, normalize_identifier};
 use crate::package::Package;
-use crate::pipeline::{RunOptions, RunSummary};
+use crate::pipeline::{Names, RunOptions, RunSummary};
 use crate::plugins::Registry;
-use crate::{Error, Result};
-
-/// The staging package file: destination, format and merge keys of this package.
-pub const STAGING_FILE: &str = "staging.json";
+use crate::{Error, Result, fault};
 
 /// How `replace` is done on the destination.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -56,6 +61,14 @@ impl ReplaceStrategy {
             other => Err(Error::invalid(format!(
                 "replace_strategy `{other}` is not one of truncate-and-insert, insert-from-staging"
             ))),
+        }
+    }
+
+    /// dlt's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::TruncateAndInsert => "truncate-and-insert",
+            Self::InsertFromStaging => "insert-from-staging",
         }
     }
 }
@@ -81,6 +94,14 @@ impl MergeStrategy {
             ))),
         }
     }
+
+    /// dlt's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::DeleteInsert => "delete-insert",
+            Self::Upsert => "upsert",
+        }
+    }
 }
 
 /// Settings of a staged run (resolved from flags and config).
@@ -100,8 +121,12 @@ pub struct StagingOptions {
     pub replace_strategy: ReplaceStrategy,
     /// The merge strategy.
     pub merge_strategy: MergeStrategy,
-    /// Primary key columns of the root table (merge).
+    /// Primary key columns of the root table (merge; stored as `primary_key` hints).
     pub primary_key: Vec<String>,
+    /// Merge key columns of the root table (stored as `merge_key` hints).
+    pub merge_key: Vec<String>,
+    /// Which duplicate of a primary key survives (stored as the `dedup_sort` hint).
+    pub dedup_sort: Option<DedupSort>,
     /// True if the loader file format was given explicitly (else it is chosen, spec §6.1).
     pub format_explicit: bool,
 }
@@ -118,8 +143,46 @@ impl StagingOptions {
             replace_strategy: ReplaceStrategy::default(),
             merge_strategy: MergeStrategy::default(),
             primary_key: Vec::new(),
+            merge_key: Vec::new(),
+            dedup_sort: None,
             format_explicit: false,
         }
+    }
+
+    /// The run's merge keys as given.
+    pub fn keys(&self) -> MergeKeys {
+        MergeKeys {
+            primary_key: self.primary_key.clone(),
+            merge_key: self.merge_key.clone(),
+            dedup_sort: self.dedup_sort.clone(),
+        }
+    }
+
+    /// The run's merge keys with column names normalized as the normalizer names columns.
+    fn normalized_keys(&self, naming: &Naming) -> Result<MergeKeys> {
+        let names = |list: &[String]| -> Result<Vec<String>> {
+            list.iter()
+                .map(|c| {
+                    naming
+                        .path(c)
+                        .map_err(|e| e.while_doing("a key column name"))
+                })
+                .collect()
+        };
+        let dedup_sort = match &self.dedup_sort {
+            Some(d) => Some(DedupSort {
+                column: naming
+                    .path(&d.column)
+                    .map_err(|e| e.while_doing("the dedup_sort column name"))?,
+                descending: d.descending,
+            }),
+            None => None,
+        };
+        Ok(MergeKeys {
+            primary_key: names(&self.primary_key)?,
+            merge_key: names(&self.merge_key)?,
+            dedup_sort,
+        })
     }
 }
 
@@ -165,19 +228,117 @@ pub fn run_with_destination(
     let mut options = options.clone();
     options.format = choose_format(registry, staging, &options.format)?;
     let names = crate::pipeline::resolve_names(&options)?;
-    let staging_dataset = staging_dataset_name(&staging.staging_dataset_layout, &names.dataset)?;
-    let table = crate::naming::Naming::with_max_length(options.max_identifier_length)
+    let naming = Naming::with_max_length(options.max_identifier_length);
+    let table = naming
         .path(&options.table)
         .map_err(|e| e.while_doing("table name"))?;
-    let target = crate::pipeline::load_target(&options, &names)?;
+    let mut staging = staging.clone();
+    let keys = staging.normalized_keys(&naming)?;
+    staging.primary_key = keys.primary_key.clone();
+    staging.merge_key = keys.merge_key.clone();
+    staging.dedup_sort = keys.dedup_sort.clone();
+    with_context(registry, &options, &staging, destination, &names, |ctx| {
+        let format = registry.open_format(&options.format, &options.format_options)?;
+        let reader = crate::input::open(&options.input, options.input_format, registry)?;
+        let finished_pending = finish_pending(ctx, &names.workdir)?;
+        let last = finished_pending.last().map(|s| s.load_id.clone());
+        let hash_before_run = keys::stored_hash(&names.workdir, &names.schema_name)?;
+        let normalized = crate::pipeline::normalize_package(
+            ctx.backend,
+            &options,
+            &names,
+            reader,
+            format,
+            last.as_deref(),
+            true,
+        )?;
+        let mut package = normalized.package;
+        let recorded = keys::hinted_schema(&package, &table, &keys, hash_before_run.as_deref())
+            .and_then(|schema| {
+                warehouse::check_schema(&schema, &table, &keys, ctx.staging)?;
+                keys::store_schema(&package, &names.workdir, &schema)
+            })
+            .and_then(|()| {
+                PackageRecord::of_run(
+                    ctx.staging,
+                    &options.format,
+                    options.write_disposition.as_str(),
+                )
+                .write(&package)
+            });
+        if let Err(e) = recorded {
+            let _ = package.discard();
+            return Err(e);
+        }
+        let load = load_package(ctx, &mut package, &names.workdir)?;
+        Ok(RunSummary {
+            load_id: package.load_id,
+            bucket_url: names.bucket_url.clone(),
+            dataset: names.dataset.clone(),
+            table: table.clone(),
+            rows: normalized.rows,
+            load: load.summary,
+            finished_pending,
+            workdir: names.workdir.clone(),
+        })
+    })
+}
+
+/// `stowage load` of a pipeline loading into `staging.destination`: finishes every pending
+/// package — staged ones into the destination (with the keys and strategies recorded in the
+/// package), plain filesystem ones into the staging bucket as a filesystem load.
+pub fn load_pending(
+    registry: &Registry,
+    options: &RunOptions,
+    staging: &StagingOptions,
+) -> Result<Vec<LoadSummary>> {
+    let destination: Arc<dyn Destination> =
+        registry.open_destination(&staging.destination, &staging.destination_options)?;
+    load_pending_with_destination(registry, options, staging, destination.as_ref())
+}
+
+/// [`load_pending`] with an opened destination session.
+pub fn load_pending_with_destination(
+    registry: &Registry,
+    options: &RunOptions,
+    staging: &StagingOptions,
+    destination: &dyn Destination,
+) -> Result<Vec<LoadSummary>> {
+    let names = crate::pipeline::resolve_names(options)?;
+    with_context(registry, options, staging, destination, &names, |ctx| {
+        finish_pending(ctx, &names.workdir)
+    })
+}
+
+/// The destination the first pending staged package of the pipeline was staged for, if any
+/// (so `stowage load` knows where to finish it).
+pub fn pending_destination(options: &RunOptions) -> Result<Option<String>> {
+    let names = crate::pipeline::resolve_names(options)?;
+    for package in Package::pending(&names.workdir)? {
+        if let Some(record) = PackageRecord::read(&package)? {
+            return Ok(Some(record.destination));
+        }
+    }
+    Ok(None)
+}
+
+/// Opens the staging bucket and builds the load context, then runs `f` with it.
+fn with_context<T>(
+    registry: &Registry,
+    options: &RunOptions,
+    staging: &StagingOptions,
+    destination: &dyn Destination,
+    names: &Names,
+    f: impl FnOnce(&Context<'_>) -> Result<T>,
+) -> Result<T> {
+    let staging_dataset = staging_dataset_name(&staging.staging_dataset_layout, &names.dataset)?;
+    let target = crate::pipeline::load_target(options, names)?;
     let backend = registry.open_backend(&names.bucket_url, &options.backend_options)?;
-    let format = registry.open_format(&options.format, &options.format_options)?;
-    let reader = crate::input::open(&options.input, options.input_format, registry)?;
     let info = registry
         .destination(&staging.destination)
         .ok_or_else(|| Error::not_found(format!("no destination `{}`", staging.destination)))?
         .clone();
-    let ctx = warehouse::Context {
+    let ctx = Context {
         info: &info,
         backend: backend.as_ref(),
         bucket_url: &names.bucket_url,
@@ -186,68 +347,49 @@ pub fn run_with_destination(
         staging,
         staging_dataset: &staging_dataset,
     };
-    let mut finished_pending = Vec::new();
-    for mut package in Package::pending(&names.workdir)? {
-        let load = load_package(&ctx, &mut package, &names.workdir)
-            .map_err(|e| e.while_doing(format!("finishing pending load {}", package.load_id)))?;
-        finished_pending.push(load.summary);
+    f(&ctx)
+}
+
+/// Finishes every pending package (see [`load_pending`]).
+fn finish_pending(ctx: &Context<'_>, workdir: &Path) -> Result<Vec<LoadSummary>> {
+    let mut done = Vec::new();
+    for mut package in Package::pending(workdir)? {
+        let what = format!("finishing pending load {}", package.load_id);
+        let summary = match PackageRecord::read(&package).map_err(|e| e.while_doing(&what))? {
+            None => crate::loader::load_package(ctx.backend, ctx.target, &mut package, workdir),
+            Some(record) if record.destination != ctx.staging.destination => {
+                Err(Error::invalid(format!(
+                    "load {} was staged for destination `{}`, not `{}`: finish it first with \
+                     `stowage load --destination {}`",
+                    package.load_id,
+                    record.destination,
+                    ctx.staging.destination,
+                    record.destination
+                )))
+            }
+            Some(record) => {
+                let staging = record.settings(ctx.staging);
+                let ctx = Context {
+                    staging: &staging,
+                    ..*ctx
+                };
+                load_package(&ctx, &mut package, workdir).map(|l| l.summary)
+            }
+        };
+        done.push(summary.map_err(|e| e.while_doing(&what))?);
     }
-    let last = finished_pending.last().map(|s| s.load_id.clone());
-    let normalized = crate::pipeline::normalize_package(
-        backend.as_ref(),
-        &options,
-        &names,
-        reader,
-        format,
-        last.as_deref(),
-        true,
-    )?;
-    let mut package = normalized.package;
-    write_staging_file(&package, staging, &options)?;
-    let load = load_package(&ctx, &mut package, &names.workdir)?;
-    Ok(RunSummary {
-        load_id: package.load_id,
-        bucket_url: names.bucket_url,
-        dataset: names.dataset,
-        table,
-        rows: normalized.rows,
-        load: load.summary,
-        finished_pending,
-        workdir: names.workdir,
-    })
-}
-
-/// Records how this package is loaded (so a resumed load does the same).
-fn write_staging_file(
-    package: &Package,
-    staging: &StagingOptions,
-    options: &RunOptions,
-) -> Result<()> {
-    let doc = json!({
-        "destination": staging.destination,
-        "format": options.format,
-        "write_disposition": options.write_disposition.as_str(),
-        "primary_key": staging.primary_key,
-    });
-    package.write_file(STAGING_FILE, doc.to_string().as_bytes())
-}
-
-/// Primary key of a package (from its staging file), else the run's.
-fn package_primary_key(package: &Package, staging: &StagingOptions) -> Result<Vec<String>> {
-    let stored = package
-        .read_json(STAGING_FILE)?
-        .and_then(|doc| doc.get("primary_key").cloned())
-        .and_then(|v| serde_json::from_value::<Vec<String>>(v).ok());
-    Ok(stored.unwrap_or_else(|| staging.primary_key.clone()))
+    Ok(done)
 }
 
 /// Stages `package` and loads it into the destination; moves it to `loaded`.
 fn load_package(
     ctx: &warehouse::Context<'_>,
     package: &mut Package,
-    workdir: &std::path::Path,
+    workdir: &Path,
 ) -> Result<DestinationLoad> {
-    let primary_key = package_primary_key(package, ctx.staging)?;
+    let fallback = PackageRecord::read(package)?
+        .map(|r| r.keys)
+        .unwrap_or_else(|| ctx.staging.keys());
     let staged = stage::stage_package(
         ctx.backend,
         ctx.bucket_url,
@@ -255,11 +397,12 @@ fn load_package(
         ctx.staging,
         package,
     )?;
-    let mut load = load_into_destination(ctx, package, &primary_key)?;
+    let mut load = load_into_destination(ctx, package, &fallback)?;
     load.summary.files = staged.keys;
     load.summary.bytes = staged.bytes;
     load.summary.deleted = staged.deleted;
     package.write_file(crate::package::COMPLETED_FILE, b"loaded")?;
+    fault::point("staging: package completed");
     package.move_to(workdir, "loaded")?;
     Ok(load)
 }

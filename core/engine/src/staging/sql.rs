@@ -123,8 +123,12 @@ pub struct MergeChain {
     /// Nested tables, their columns, and the column linking a row to its root row's `_dlt_id`
     /// (`_dlt_parent_id` for children of the root, `_dlt_root_id` deeper).
     pub nested: Vec<(String, Vec<String>, String)>,
-    /// Primary key columns of the root.
+    /// Primary key columns of the root (staged rows are deduplicated on them).
     pub primary_key: Vec<String>,
+    /// Merge key columns of the root (final rows matching a staged row on them are deleted).
+    pub merge_key: Vec<String>,
+    /// The column ordering duplicates and `true` for descending (the first row survives).
+    pub dedup_sort: Option<(String, bool)>,
 }
 
 fn key_match(left: &str, right: &str, key: &[String]) -> String {
@@ -134,13 +138,33 @@ fn key_match(left: &str, right: &str, key: &[String]) -> String {
         .join(" AND ")
 }
 
-/// The deduplicated staged root rows: one per primary key (`ROW_NUMBER() … = 1`).
+/// dlt's key clauses: the primary key match OR the merge key match.
+fn keys_match(left: &str, right: &str, chain: &MergeChain) -> String {
+    [&chain.primary_key, &chain.merge_key]
+        .into_iter()
+        .filter(|key| !key.is_empty())
+        .map(|key| format!("({})", key_match(left, right, key)))
+        .collect::<Vec<_>>()
+        .join(" OR ")
+}
+
+/// The deduplicated staged root rows: one per primary key (`ROW_NUMBER() … = 1`, the first in
+/// `dedup_sort` order); every staged row when there is only a merge key (dlt does not
+/// deduplicate then).
 fn deduplicated(staging: &str, chain: &MergeChain) -> String {
+    let table = qualified(staging, &chain.root.0);
+    if chain.primary_key.is_empty() {
+        return format!("(SELECT * FROM {table})");
+    }
+    let order = match &chain.dedup_sort {
+        Some((column, true)) => format!(" ORDER BY {} DESC", q(column)),
+        Some((column, false)) => format!(" ORDER BY {} ASC", q(column)),
+        None => String::new(),
+    };
     format!(
-        "(SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY {}) AS \"_dlt_dedup_rn\" \
-         FROM {}) AS ranked WHERE \"_dlt_dedup_rn\" = 1)",
+        "(SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY {}{order}) AS \
+         \"_dlt_dedup_rn\" FROM {table}) AS ranked WHERE \"_dlt_dedup_rn\" = 1)",
         column_list(&chain.primary_key),
-        qualified(staging, &chain.root.0)
     )
 }
 
@@ -149,19 +173,20 @@ fn insert_ids_table(root: &str) -> String {
     q(&format!("_dlt_insert_ids_{root}"))
 }
 
-/// Root rows whose key is staged, in the final table (a subquery of `_dlt_id`s).
+/// Root rows whose primary or merge key is staged, in the final table (a subquery of
+/// `_dlt_id`s).
 fn replaced_root_ids(main: &str, staging: &str, chain: &MergeChain) -> String {
     let root = &chain.root.0;
     format!(
         "SELECT d.\"_dlt_id\" FROM {} AS d WHERE EXISTS (SELECT 1 FROM {} AS s WHERE {})",
         qualified(main, root),
         qualified(staging, root),
-        key_match("d", "s", &chain.primary_key)
+        keys_match("d", "s", chain)
     )
 }
 
-/// `delete-insert` (spec §6.3): delete nested then root rows whose key is staged, insert the
-/// deduplicated staged root rows and their nested rows.
+/// `delete-insert` (spec §6.3): delete nested then root rows whose primary or merge key is
+/// staged, insert the deduplicated staged root rows and their nested rows.
 pub fn merge_delete_insert(main: &str, staging: &str, chain: &MergeChain) -> Vec<String> {
     let (root, root_cols) = &chain.root;
     let ids = insert_ids_table(root);
@@ -284,6 +309,58 @@ pub fn loads_table(d: &Dialect, dataset: &str) -> Result<String> {
 /// dlt's completed-loads table on SQL destinations.
 pub const LOADS_TABLE: &str = "_dlt_loads";
 
+/// dlt's stored-schemas table on SQL destinations.
+pub const VERSION_TABLE: &str = "_dlt_version";
+
+/// The `_dlt_version` table (dlt's columns).
+pub fn version_table(d: &Dialect, dataset: &str) -> Result<String> {
+    Ok(format!(
+        "CREATE TABLE IF NOT EXISTS {} (\"version\" {i} NOT NULL, \"engine_version\" {i} NOT NULL, \
+         \"inserted_at\" {ts} NOT NULL, \"schema_name\" {t} NOT NULL, \"version_hash\" {t} NOT NULL, \
+         \"schema\" {t} NOT NULL)",
+        qualified(dataset, VERSION_TABLE),
+        t = d.sql_type(DltType::Text)?,
+        i = d.sql_type(DltType::Bigint)?,
+        ts = d.sql_type(DltType::Timestamp)?,
+    ))
+}
+
+/// Counts the `_dlt_version` rows of a schema version (`n`).
+pub fn count_version(dataset: &str, schema_name: &str, hash: &str) -> String {
+    format!(
+        "SELECT COUNT(*) AS n FROM {} WHERE \"schema_name\" = {} AND \"version_hash\" = {}",
+        qualified(dataset, VERSION_TABLE),
+        literal(schema_name),
+        literal(hash)
+    )
+}
+
+/// The `_dlt_version` row of a stored schema: its version, engine version, name, hash and
+/// JSON document, as dlt's `_update_schema_in_storage` writes it.
+pub fn insert_version(
+    d: &Dialect,
+    dataset: &str,
+    schema: &crate::schema::Schema,
+    inserted_at: &str,
+) -> Result<String> {
+    let doc = schema.to_json();
+    let engine = doc
+        .get("engine_version")
+        .and_then(serde_json::Value::as_u64)
+        .unwrap_or_default();
+    Ok(format!(
+        "INSERT INTO {}(\"version\", \"engine_version\", \"inserted_at\", \"schema_name\", \
+         \"version_hash\", \"schema\") VALUES ({}, {engine}, CAST({} AS {}), {}, {}, {})",
+        qualified(dataset, VERSION_TABLE),
+        schema.version(),
+        literal(inserted_at),
+        d.sql_type(DltType::Timestamp)?,
+        literal(schema.name()),
+        literal(schema.version_hash()),
+        literal(&doc.to_string())
+    ))
+}
+
 /// The `_dlt_loads` row of a completed load (status 0).
 pub fn insert_load(
     d: &Dialect,
@@ -318,6 +395,8 @@ mod tests {
                 "_dlt_root_id".into(),
             )],
             primary_key: vec!["id".into()],
+            merge_key: Vec::new(),
+            dedup_sort: None,
         }
     }
 
@@ -332,6 +411,35 @@ mod tests {
                 .any(|s| s.contains("ROW_NUMBER() OVER (PARTITION BY \"id\")"))
         );
         assert!(sql.last().unwrap().starts_with("DROP TABLE"));
+    }
+
+    #[test]
+    fn merge_key_widens_the_delete_and_dedup_sort_orders_the_survivor() {
+        let mut c = chain();
+        c.merge_key = vec!["day".into()];
+        c.dedup_sort = Some(("ts".into(), true));
+        let sql = merge_delete_insert("ds", "ds_staging", &c);
+        assert!(
+            sql[1].contains("(d.\"id\" = s.\"id\") OR (d.\"day\" = s.\"day\")"),
+            "{}",
+            sql[1]
+        );
+        assert!(
+            sql.iter().any(|s| s
+                .contains("ROW_NUMBER() OVER (PARTITION BY \"id\" ORDER BY \"ts\" DESC)")),
+            "{sql:?}"
+        );
+        c.primary_key.clear();
+        let sql = merge_delete_insert("ds", "ds_staging", &c);
+        assert!(
+            sql[1].contains("WHERE (d.\"day\" = s.\"day\"))"),
+            "{}",
+            sql[1]
+        );
+        assert!(
+            sql.iter().all(|s| !s.contains("ROW_NUMBER")),
+            "no dedup without a primary key: {sql:?}"
+        );
     }
 
     #[test]

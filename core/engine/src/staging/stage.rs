@@ -12,6 +12,7 @@ use std::io::Read;
 
 use stowage_plugin_sdk::Backend;
 
+use crate::fault;
 use crate::layout::{FileName, RenderContext};
 use crate::loader::LoadTarget;
 use crate::package::{JobFile, Package, write_atomic};
@@ -48,6 +49,7 @@ pub fn stage_package(
     package: &Package,
 ) -> Result<Staged> {
     let mut staged = Staged::default();
+    fault::point("staging: start");
     let version = with_retries(&target.retry, &target.progress, "writing init", || {
         ensure_init(backend, &target.dataset)
     })?;
@@ -74,6 +76,7 @@ pub fn stage_package(
             TRUNCATED_STAGING_FILE,
             serde_json::json!(listed).to_string().as_bytes(),
         )?;
+        fault::point("staging: staged files truncated");
     }
     let ctx = RenderContext::new(&schema_name, &package.load_id, package_created_at(package)?);
     for (job, state) in pending {
@@ -92,6 +95,7 @@ pub fn stage_package(
         let bytes = with_retries(&target.retry, &target.progress, &what, || {
             put_file(backend, &local, &key)
         })?;
+        fault::point("staging: file uploaded");
         let url = format!("{}/{key}", bucket_url.trim_end_matches('/'));
         let reference = JobFile {
             ext: REFERENCE_EXT.into(),
@@ -102,6 +106,7 @@ pub fn stage_package(
             &package.state_dir("new_jobs").join(reference.file_name()),
             url.as_bytes(),
         )?;
+        fault::point("staging: reference written");
         package.move_job(&job, "started_jobs", "completed_jobs")?;
         staged.keys.push(key);
         staged.bytes += bytes;

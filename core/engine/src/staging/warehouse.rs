@@ -2,18 +2,21 @@
 //! and `_dlt_loads`; empty the staging tables of this load's chains; copy the referenced
 //! files (read through the staging bucket's backend) into the staging or final tables; apply
 //! every table chain's write disposition and record the load in `_dlt_loads` — all changes to
-//! final tables in one transaction.
+//! final tables in one transaction. The package's schema is stored in `_dlt_version` (once
+//! per version hash, with the DDL that migrates to it), as dlt does on SQL destinations.
 
 use serde_json::Value;
 use stowage_plugin_sdk::{Backend, CopyColumn, CopyRequest, Destination};
 
 use crate::disposition::{WriteDisposition, root_of};
+use crate::fault;
 use crate::loader::{LoadSummary, LoadTarget};
 use crate::package::{JobFile, Package};
 use crate::plan::package_schema;
 use crate::plugins::DestinationInfo;
 use crate::schema::Schema;
 use crate::special_files::iso_utc;
+use crate::staging::keys::MergeKeys;
 use crate::staging::sql::{self, Dialect, MergeChain};
 use crate::staging::stage::REFERENCE_EXT;
 use crate::staging::{MergeStrategy, ReplaceStrategy, StagingOptions};
@@ -76,8 +79,8 @@ enum Plan {
     TruncateAndInsert,
     /// Copy into staging; empty the final tables, insert from staging.
     InsertFromStaging,
-    /// Copy into staging; merge on the key.
-    Merge(Vec<String>),
+    /// Copy into staging; merge on the keys.
+    Merge(MergeKeys),
 }
 
 impl Plan {
@@ -94,11 +97,13 @@ struct Chain {
     plan: Plan,
 }
 
-/// Loads the package's reference jobs into the destination (see the module docs).
+/// Loads the package's reference jobs into the destination (see the module docs). Merge keys
+/// come from the package schema's column hints, else from `fallback` (packages staged before
+/// keys were hints).
 pub fn load_into_destination(
     ctx: &Context<'_>,
     package: &Package,
-    primary_key: &[String],
+    fallback: &MergeKeys,
 ) -> Result<DestinationLoad> {
     let schema = package_schema(package)?;
     let dialect = Dialect {
@@ -106,7 +111,7 @@ pub fn load_into_destination(
     };
     let main = ctx.target.dataset.as_str();
     let references = references(package)?;
-    let chains = chains(&schema, &references, primary_key, ctx.staging)?;
+    let chains = chains(&schema, &references, fallback, ctx.staging)?;
     prepare(ctx, &dialect, &schema, &chains)?;
     let mut load = DestinationLoad {
         summary: LoadSummary {
@@ -119,13 +124,16 @@ pub fn load_into_destination(
     load.already_loaded = already_loaded(ctx.destination, main, &package.load_id)?;
     if !load.already_loaded {
         load.rows_copied = copy_to_staging(ctx, &schema, &chains, &references)?;
+        fault::point("staging: copied to the staging dataset");
         let dest = ctx.destination;
         dest.execute("BEGIN")?;
         let applied = apply_chains(ctx, &dialect, &schema, &chains, &references, package);
         match applied {
             Ok(rows) => {
                 load.rows_copied += rows;
+                fault::point("staging: applied, before commit");
                 dest.execute("COMMIT")?;
+                fault::point("staging: committed");
             }
             Err(e) => {
                 let _ = dest.execute("ROLLBACK");
@@ -138,6 +146,7 @@ pub fn load_into_destination(
     }
     for reference in &references {
         package.move_job(&reference.job, "new_jobs", "completed_jobs")?;
+        fault::point("staging: reference completed");
     }
     if ctx.staging.truncate_staging_dataset {
         for chain in chains.iter().filter(|c| c.plan.uses_staging()) {
@@ -193,7 +202,7 @@ fn references(package: &Package) -> Result<Vec<Reference>> {
 fn chains(
     schema: &Schema,
     references: &[Reference],
-    primary_key: &[String],
+    fallback: &MergeKeys,
     staging: &StagingOptions,
 ) -> Result<Vec<Chain>> {
     let mut roots: Vec<String> = Vec::new();
@@ -217,23 +226,72 @@ fn chains(
                 ReplaceStrategy::TruncateAndInsert => Plan::TruncateAndInsert,
                 ReplaceStrategy::InsertFromStaging => Plan::InsertFromStaging,
             },
-            WriteDisposition::Merge if primary_key.is_empty() || root.starts_with("_dlt") => {
-                Plan::Append
-            }
-            WriteDisposition::Merge => {
-                for key in primary_key {
-                    if schema.column_json(&root, key).is_none() {
-                        return Err(Error::invalid(format!(
-                            "primary key column `{key}` is not a column of table `{root}`"
-                        )));
-                    }
-                }
-                Plan::Merge(primary_key.to_vec())
-            }
+            WriteDisposition::Merge if root.starts_with("_dlt") => Plan::Append,
+            WriteDisposition::Merge => merge_plan(schema, &root, fallback, staging)?,
         };
         out.push(Chain { root, tables, plan });
     }
     Ok(out)
+}
+
+/// Checks before a new package is recorded that its root table can be loaded (merge keys
+/// and strategy fit), so a package that could never load is not left pending and a refused
+/// run leaves no hints behind.
+pub fn check_schema(
+    schema: &Schema,
+    root: &str,
+    fallback: &MergeKeys,
+    staging: &StagingOptions,
+) -> Result<()> {
+    if WriteDisposition::of_table(schema, root) == WriteDisposition::Merge {
+        merge_plan(schema, root, fallback, staging)?;
+    }
+    Ok(())
+}
+
+/// How a merge chain loads: append without keys (as dlt does), else a merge on its keys.
+fn merge_plan(
+    schema: &Schema,
+    root: &str,
+    fallback: &MergeKeys,
+    staging: &StagingOptions,
+) -> Result<Plan> {
+    let mut keys = MergeKeys::from_schema(schema, root);
+    if keys.is_empty() {
+        keys = fallback.clone();
+    }
+    if keys.is_empty() {
+        return Ok(Plan::Append);
+    }
+    let named = keys
+        .primary_key
+        .iter()
+        .chain(&keys.merge_key)
+        .chain(keys.dedup_sort.iter().map(|d| &d.column));
+    for key in named {
+        if schema.column_json(root, key).is_none() {
+            return Err(Error::invalid(format!(
+                "key column `{key}` is not a column of table `{root}`"
+            )));
+        }
+    }
+    if staging.merge_strategy == MergeStrategy::Upsert {
+        if keys.primary_key.is_empty() {
+            return Err(Error::invalid(format!(
+                "the upsert merge strategy needs a primary key on table `{root}` (it has only \
+                 merge_key {})",
+                keys.merge_key.join(", ")
+            )));
+        }
+        if !keys.merge_key.is_empty() {
+            return Err(Error::invalid(format!(
+                "the upsert merge strategy does not support merge_key (table `{root}` has \
+                 merge_key {}); use delete-insert",
+                keys.merge_key.join(", ")
+            )));
+        }
+    }
+    Ok(Plan::Merge(keys))
 }
 
 /// Tables created on the destination: data tables and `_dlt_pipeline_state` (a normal table
@@ -271,11 +329,20 @@ fn column_names(schema: &Schema, table: &str) -> Vec<String> {
         .collect()
 }
 
-/// DDL for both datasets (one transaction), then the staging tables of this load emptied.
+/// DDL for both datasets and the schema's `_dlt_version` row (one transaction), then the
+/// staging tables of this load emptied.
 fn prepare(ctx: &Context<'_>, d: &Dialect, schema: &Schema, chains: &[Chain]) -> Result<()> {
     let dest = ctx.destination;
     let main = ctx.target.dataset.as_str();
-    let mut ddl = vec![sql::create_schema(main), sql::loads_table(d, main)?];
+    let mut ddl = vec![
+        sql::create_schema(main),
+        sql::loads_table(d, main)?,
+        sql::version_table(d, main)?,
+    ];
+    if !version_stored(dest, main, schema)? {
+        let inserted_at = iso_utc(chrono::Utc::now());
+        ddl.push(sql::insert_version(d, main, schema, &inserted_at)?);
+    }
     for table in loadable_tables(schema) {
         ddl.extend(migrate(dest, d, schema, main, &table)?);
     }
@@ -295,6 +362,23 @@ fn prepare(ctx: &Context<'_>, d: &Dialect, schema: &Schema, chains: &[Chain]) ->
         dest.execute(&sql::delete_all(ctx.staging_dataset, table))?;
     }
     Ok(())
+}
+
+/// True if `_dlt_version` exists and holds the schema's version hash.
+fn version_stored(dest: &dyn Destination, main: &str, schema: &Schema) -> Result<bool> {
+    let existing = query_rows(dest, &sql::existing_columns(main, sql::VERSION_TABLE))?;
+    if existing.is_empty() {
+        return Ok(false);
+    }
+    let rows = query_rows(
+        dest,
+        &sql::count_version(main, schema.name(), schema.version_hash()),
+    )?;
+    Ok(rows
+        .first()
+        .and_then(|r| r.get("n"))
+        .and_then(Value::as_i64)
+        .is_some_and(|n| n > 0))
 }
 
 /// `CREATE TABLE` for a new table, `ADD COLUMN` for new columns of an existing one.
@@ -479,7 +563,13 @@ fn apply_chains(
                             Some((t.clone(), column_names(schema, t), link))
                         })
                         .collect(),
-                    primary_key: key.clone(),
+                    primary_key: key.primary_key.clone(),
+                    merge_key: key.merge_key.clone(),
+                    dedup_sort: key
+                        .dedup_sort
+                        .as_ref()
+                        .filter(|_| !key.primary_key.is_empty())
+                        .map(|d| (d.column.clone(), d.descending)),
                 };
                 let statements = match ctx.staging.merge_strategy {
                     MergeStrategy::DeleteInsert => {
