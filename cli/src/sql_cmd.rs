@@ -190,10 +190,20 @@ fn history_file(cli: &Cli) -> Option<PathBuf> {
 fn print_stats(dataset: &Dataset) {
     let stats = dataset.stats();
     let local = stowage::bucket_url::scheme_of(dataset.bucket_url()) == "file";
+    let visible: Vec<_> = dataset
+        .tables()
+        .iter()
+        .flat_map(|t| dataset.files(t))
+        .filter(|f| f.format.is_readable())
+        .map(|f| f.size)
+        .collect();
     errln!(
-        "stats: {} bytes read from the backend in {} object(s){}",
+        "stats: {} bytes read from the backend in {} object(s), of {} bytes in {} visible data \
+         file(s){}",
         stats.bytes(),
         stats.objects(),
+        visible.iter().sum::<u64>(),
+        visible.len(),
         if local {
             " (local files are read in place by the SQL engine, not counted)"
         } else {

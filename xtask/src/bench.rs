@@ -14,7 +14,8 @@
 //! ([`cases`]) `--runs` times, round-robin so a noisy neighbour hits every tool alike, each in a
 //! fresh run dir on the same disk, under [`measure`] (wall, CPU, peak RSS from `wait4`). Every
 //! run's output is checked against the input's row counts. Then Stowage once more on 4× inputs
-//! (peak RSS must not grow with input size) and the S3 upload comparison ([`upload`]). The
+//! (peak RSS must not grow with input size), the S3 upload comparison ([`upload`]) and
+//! `stowage sql` over ~1 GiB of parquet on S3 ([`sql`], `--only sql`). The
 //! result goes into the generated block of `BENCHMARKS.md` ([`report`]); `--smoke` writes
 //! `<target>/bench/smoke.md` instead and fails if any run failed.
 
@@ -23,6 +24,7 @@ mod cases;
 mod measure;
 mod report;
 mod rng;
+mod sql;
 mod upload;
 mod workloads;
 
@@ -49,6 +51,8 @@ struct Options {
     smoke: bool,
     flat_rows: u64,
     nested_rows: u64,
+    /// Rows of the `sql` case's table.
+    sql_rows: u64,
     runs: usize,
     seed: u64,
     only: Vec<String>,
@@ -81,6 +85,11 @@ impl Options {
             } else {
                 workloads::DEFAULT_NESTED_ROWS
             },
+            sql_rows: if smoke {
+                sql::SMOKE_ROWS
+            } else {
+                sql::DEFAULT_ROWS
+            },
             runs: if smoke { 1 } else { 3 },
             seed: 42,
             only: Vec::new(),
@@ -104,6 +113,7 @@ impl Options {
                     let f: f64 = number(&value()?)?;
                     o.flat_rows = ((workloads::DEFAULT_FLAT_ROWS as f64 * f) as u64).max(1);
                     o.nested_rows = ((workloads::DEFAULT_NESTED_ROWS as f64 * f) as u64).max(1);
+                    o.sql_rows = ((sql::DEFAULT_ROWS as f64 * f) as u64).max(1);
                 }
                 "--flat-rows" => o.flat_rows = number(&value()?)?,
                 "--nested-rows" => o.nested_rows = number(&value()?)?,
@@ -222,7 +232,7 @@ fn run(
             root.join("BENCHMARKS.md")
         }
     });
-    let write = |results: &[CaseResult], rss_check: &[RssPoint], upload| -> Result<String> {
+    let write = |results: &[CaseResult], rss_check: &[RssPoint], upload, sql| -> Result<String> {
         let load_after = load_average();
         let report = Report {
             command: reproduce_command(options),
@@ -231,6 +241,7 @@ fn run(
             results,
             rss_check,
             upload,
+            sql,
             machine: machine_lines(root, &load_before, &load_after, options, results),
         };
         let block = report.markdown();
@@ -246,7 +257,8 @@ fn run(
         }
         // A long run that is interrupted still leaves the rounds it finished.
         let pending = upload::Outcome::Pending(format!("interim report after round {}", rep + 1));
-        write(&results, &[], pending)?;
+        let sql_pending = sql::Outcome::Pending("interim report".to_string());
+        write(&results, &[], pending, sql_pending)?;
     }
     let rss_check = if options.rss_check {
         runner.rss_check(&results, &data_dir, options)?
@@ -263,7 +275,23 @@ fn run(
         upload::Outcome::Failed(why) => Some(format!("upload: {why}")),
         _ => None,
     };
-    println!("{}", write(&results, &rss_check, upload)?);
+    let sql_selected = options.only.is_empty() || options.only.iter().any(|p| p == "sql");
+    let sql = if sql_selected {
+        sql::measure(
+            &runner,
+            binaries,
+            server_env,
+            options.sql_rows,
+            options.runs,
+        )
+    } else {
+        sql::Outcome::Pending("not selected (--only)".to_string())
+    };
+    let sql_failure = match &sql {
+        sql::Outcome::Failed(why) => Some(format!("sql: {why}")),
+        _ => None,
+    };
+    println!("{}", write(&results, &rss_check, upload, sql)?);
     eprintln!("xtask: bench: wrote {}", out.display());
     let failed: Vec<String> = results
         .iter()
@@ -272,6 +300,7 @@ fn run(
             _ => None,
         })
         .chain(upload_failure)
+        .chain(sql_failure)
         .collect();
     if failed.is_empty() {
         Ok(())

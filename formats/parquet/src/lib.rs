@@ -5,12 +5,14 @@
 //! - [`config`]: options (dlt's `[data_writer]` parquet keys).
 //! - [`writer`]: batches → row groups, streamed into the sink.
 //! - [`stored`]: the stored schema (timestamp units per format version, no engine metadata).
-//! - [`reader`]: parquet → Arrow over positional reads ([`chunks`]).
+//! - [`reader`]: parquet → Arrow over positional reads ([`chunks`]); the `columns` read option
+//!   ([`projection`]) decodes only some columns, fetching only their column chunks.
 //!
 //! The type map and the options are listed in this crate's `README.md`.
 
 pub mod chunks;
 pub mod config;
+pub mod projection;
 pub mod reader;
 pub mod stored;
 pub mod writer;
@@ -26,15 +28,26 @@ use stowage_plugin_sdk::{
 pub use config::ParquetConfig;
 
 /// The parquet format as the plugin exports it.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct ParquetFormat {
     config: ParquetConfig,
+    /// The `columns` read option: decode only these columns (`None`: all).
+    columns: Option<Vec<String>>,
 }
 
 impl ParquetFormat {
     /// A format with resolved settings.
     pub fn new(config: ParquetConfig) -> Self {
-        ParquetFormat { config }
+        ParquetFormat {
+            config,
+            columns: None,
+        }
+    }
+
+    /// Reads decode only `columns` (see [`projection`]).
+    pub fn with_columns(mut self, columns: Option<Vec<String>>) -> Self {
+        self.columns = columns;
+        self
     }
 }
 
@@ -56,14 +69,14 @@ impl Format for ParquetFormat {
         source: Box<dyn ObjectReader>,
         schema: Option<SchemaRef>,
     ) -> Result<Box<dyn RecordBatchReader + Send>> {
-        reader::read_parquet(source, schema)
+        reader::read_parquet(source, schema, self.columns.as_deref())
     }
 }
 
 impl FormatPlugin for ParquetFormat {
     const NAME: &'static str = "parquet";
     const DESCRIPTION: &'static str = "dlt-compatible parquet (snappy by default; compression, \
-         row_group_size, data_page_size, version, use_dictionary)";
+         row_group_size, data_page_size, version, use_dictionary; columns when reading)";
     const EXTENSIONS: &'static [&'static str] = &["parquet"];
     const CAPABILITIES: FormatCapabilities = FormatCapabilities {
         write: true,
@@ -72,10 +85,10 @@ impl FormatPlugin for ParquetFormat {
         nested: true,
     };
 
-    fn open(options: Options) -> Result<Box<dyn Format>> {
-        Ok(Box::new(ParquetFormat::new(ParquetConfig::from_options(
-            options,
-        )?)))
+    fn open(mut options: Options) -> Result<Box<dyn Format>> {
+        let columns = projection::take_columns(&mut options)?;
+        let config = ParquetConfig::from_options(options)?;
+        Ok(Box::new(ParquetFormat::new(config).with_columns(columns)))
     }
 }
 

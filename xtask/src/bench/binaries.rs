@@ -12,8 +12,12 @@ use crate::util::{self, Result};
 
 /// Plugins every run needs.
 const REQUIRED_PLUGINS: &[&str] = &["local", "jsonl"];
-/// Plugins whose absence only leaves rows pending (`s3`: the upload comparison).
-const OPTIONAL_PLUGINS: &[&str] = &["parquet", "csv", "s3"];
+/// Plugins whose absence only leaves rows pending (`s3`: the upload comparison and the `sql`
+/// case; `duckdb`: the `sql` case).
+const OPTIONAL_PLUGINS: &[&str] = &["parquet", "csv", "s3", "duckdb"];
+
+/// The plugin that links the prebuilt libduckdb (installed next to it).
+const DUCKDB: &str = "duckdb";
 
 /// What the runs use.
 #[derive(Debug, Clone)]
@@ -55,11 +59,23 @@ pub fn build(root: &Path, target: &Path, release: bool) -> Result<Binaries> {
     let mut missing = Vec::new();
     for name in REQUIRED_PLUGINS.iter().chain(OPTIONAL_PLUGINS) {
         let lib = format!("stowage_plugin_{name}");
-        let built = packages
-            .iter()
-            .find(|p| p.lib_name == lib)
-            .ok_or_else(|| format!("no plugin package builds `{lib}`"))
-            .and_then(|p| cargo_build(root, target, &p.package, release));
+        // The duckdb plugin's build script links the libduckdb `duckdb_lib` fetches, which is
+        // installed next to the plugins.
+        let libduckdb = match *name == DUCKDB {
+            true => crate::duckdb_lib::ensure(target).map(Some),
+            false => Ok(None),
+        };
+        let built = libduckdb.and_then(|libduckdb| {
+            let package = packages
+                .iter()
+                .find(|p| p.lib_name == lib)
+                .ok_or_else(|| format!("no plugin package builds `{lib}`"))?;
+            cargo_build(root, target, &package.package, release)?;
+            match libduckdb {
+                Some(lib_dir) => crate::duckdb_lib::install_next_to_plugins(&lib_dir, &plugin_dir),
+                None => Ok(()),
+            }
+        });
         let file = util::dylib_file_name(&lib);
         match built {
             Ok(()) => util::copy_atomic(&target.join(profile).join(&file), &plugin_dir.join(file))?,

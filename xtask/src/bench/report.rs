@@ -9,6 +9,7 @@ use std::path::Path;
 
 use super::cases::{Case, Format, Tool};
 use super::measure::Cost;
+use super::sql;
 use super::upload::Outcome;
 use super::workloads::{Kind, Workload};
 use crate::util::{self, Result};
@@ -125,6 +126,8 @@ pub struct Report<'a> {
     pub rss_check: &'a [RssPoint],
     /// The S3 upload comparison, or why it was not run.
     pub upload: Outcome,
+    /// `stowage sql` over parquet on S3, or why it was not run.
+    pub sql: sql::Outcome,
     /// Machine, load and versions (preformatted lines).
     pub machine: Vec<String>,
 }
@@ -182,6 +185,7 @@ impl Report<'_> {
         self.targets(&mut md);
         self.rss_table(&mut md);
         self.upload_table(&mut md);
+        self.sql_table(&mut md);
         let _ = writeln!(md, "\n{END}");
         md
     }
@@ -342,6 +346,84 @@ impl Report<'_> {
             md,
             "| S3 upload at least as fast as `aws s3 cp` | {upload} | {upload_verdict} |"
         );
+        self.sql_targets(md);
+    }
+
+    fn sql_targets(&self, md: &mut String) {
+        let (rss, rss_verdict, bytes, bytes_verdict) = match &self.sql {
+            sql::Outcome::Measured(b) => {
+                let rss = b
+                    .queries
+                    .iter()
+                    .map(|q| summarize(&q.costs).rss)
+                    .fold(0.0, f64::max);
+                let column = b.queries.first().map_or(0, |q| q.bytes_read);
+                let share = column as f64 / b.total_bytes.max(1) as f64;
+                (
+                    format!("max {rss:.0} MiB"),
+                    verdict(rss < sql::RSS_TARGET_MIB),
+                    format!(
+                        "{:.1} of {:.1} MB ({:.1} %; 1 of 8 columns)",
+                        column as f64 / 1e6,
+                        b.total_bytes as f64 / 1e6,
+                        share * 100.0
+                    ),
+                    verdict(share < 0.25),
+                )
+            }
+            sql::Outcome::Pending(why) => {
+                let why = format!("not run: {why}");
+                (why.clone(), "pending".into(), why, "pending".into())
+            }
+            sql::Outcome::Failed(why) => {
+                let why = format!("FAILED: {}", first_line(why));
+                (
+                    why.clone(),
+                    "not measured".into(),
+                    why,
+                    "not measured".into(),
+                )
+            }
+        };
+        let _ = writeln!(
+            md,
+            "| `stowage sql` on 1 GiB of parquet on S3: peak RSS < 500 MiB | {rss} | {rss_verdict} |"
+        );
+        let _ = writeln!(
+            md,
+            "| `stowage sql` one-column aggregate reads only that column's chunks | {bytes} | {bytes_verdict} |"
+        );
+    }
+
+    fn sql_table(&self, md: &mut String) {
+        let sql::Outcome::Measured(b) = &self.sql else {
+            return;
+        };
+        let _ = writeln!(
+            md,
+            "\n### `stowage sql` over parquet on moto (127.0.0.1): {} rows, {} files, {:.1} MB\n\n\
+             | query | wall s | wall range | CPU s | peak RSS MiB | MB read from S3 | share of the bytes |\n\
+             |---|--:|--:|--:|--:|--:|--:|",
+            b.rows,
+            b.files,
+            b.total_bytes as f64 / 1e6
+        );
+        for q in &b.queries {
+            let s = summarize(&q.costs);
+            let _ = writeln!(
+                md,
+                "| {} (`{}`) | {:.2} | {:.2}–{:.2} | {:.2} | {:.0} | {:.1} | {:.1} % |",
+                q.label,
+                q.sql,
+                s.wall,
+                s.wall_range.0,
+                s.wall_range.1,
+                s.cpu,
+                s.rss,
+                q.bytes_read as f64 / 1e6,
+                q.bytes_read as f64 * 100.0 / b.total_bytes.max(1) as f64
+            );
+        }
     }
 
     /// The highest peak RSS of `stowage load` in the upload comparison.

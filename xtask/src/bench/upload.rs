@@ -56,30 +56,10 @@ pub fn compare(
     server_env: &[(String, OsString)],
     runs: usize,
 ) -> Outcome {
-    let var = |key: &str| {
-        server_env
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.to_string_lossy().into_owned())
-    };
-    let Some(endpoint) = var("EMU_S3_ENDPOINT") else {
-        return Outcome::Pending(
-            "the test servers are not running (`cargo xtask servers start`)".into(),
-        );
-    };
-    if let Some((_, why)) = binaries.missing.iter().find(|(name, _)| name == "s3") {
-        return Outcome::Pending(format!("the s3 plugin is {why}"));
-    }
-    let aws = match awscli(&runner.runs_dir) {
-        Ok(aws) => aws,
-        Err(e) => return Outcome::Failed(e),
-    };
-    let s3 = S3 {
-        endpoint,
-        access_key: var("EMU_S3_ACCESS_KEY").unwrap_or_else(|| "test".into()),
-        secret_key: var("EMU_S3_SECRET_KEY").unwrap_or_else(|| "test".into()),
-        region: var("EMU_S3_REGION").unwrap_or_else(|| "us-east-1".into()),
-        aws,
+    let s3 = match S3::from_servers(runner, binaries, server_env) {
+        Ok(s3) => s3,
+        Err(Unavailable::Pending(why)) => return Outcome::Pending(why),
+        Err(Unavailable::Failed(why)) => return Outcome::Failed(why),
     };
     match all_runs(runner, input, binaries, &s3, runs) {
         Ok(upload) => Outcome::Measured(upload),
@@ -134,8 +114,16 @@ fn all_runs(
     Ok(result)
 }
 
+/// Why the S3 server cannot be used.
+pub enum Unavailable {
+    /// Not running, or the s3 plugin is missing.
+    Pending(String),
+    /// The awscli could not be installed.
+    Failed(String),
+}
+
 /// The server and the awscli.
-struct S3 {
+pub struct S3 {
     endpoint: String,
     access_key: String,
     secret_key: String,
@@ -144,8 +132,38 @@ struct S3 {
 }
 
 impl S3 {
+    /// The loopback server of `cargo xtask servers` and the awscli.
+    pub fn from_servers(
+        runner: &Runner,
+        binaries: &Binaries,
+        server_env: &[(String, OsString)],
+    ) -> std::result::Result<S3, Unavailable> {
+        let var = |key: &str| {
+            server_env
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.to_string_lossy().into_owned())
+        };
+        let Some(endpoint) = var("EMU_S3_ENDPOINT") else {
+            return Err(Unavailable::Pending(
+                "the test servers are not running (`cargo xtask servers start`)".into(),
+            ));
+        };
+        if let Some((_, why)) = binaries.missing.iter().find(|(name, _)| name == "s3") {
+            return Err(Unavailable::Pending(format!("the s3 plugin is {why}")));
+        }
+        let aws = awscli(&runner.runs_dir).map_err(Unavailable::Failed)?;
+        Ok(S3 {
+            endpoint,
+            access_key: var("EMU_S3_ACCESS_KEY").unwrap_or_else(|| "test".into()),
+            secret_key: var("EMU_S3_SECRET_KEY").unwrap_or_else(|| "test".into()),
+            region: var("EMU_S3_REGION").unwrap_or_else(|| "us-east-1".into()),
+            aws,
+        })
+    }
+
     /// dlt's credential variables for Stowage.
-    fn stowage_env(&self, cmd: &mut Command) {
+    pub fn stowage_env(&self, cmd: &mut Command) {
         let key = |k: &str| format!("DESTINATION__FILESYSTEM__CREDENTIALS__{k}");
         cmd.env(key("AWS_ACCESS_KEY_ID"), &self.access_key)
             .env(key("AWS_SECRET_ACCESS_KEY"), &self.secret_key)
@@ -169,7 +187,7 @@ impl S3 {
     }
 
     /// Runs an untimed `aws` command (bucket setup and cleanup).
-    fn cli(&self, args: &[&str]) -> Result<()> {
+    pub fn cli(&self, args: &[&str]) -> Result<()> {
         let out = self
             .aws_command(args)
             .output()
@@ -260,7 +278,7 @@ fn one_run(
 }
 
 /// Runs an untimed command that may carry keys in its environment (shown without it).
-fn quiet(cmd: &mut Command) -> Result<()> {
+pub fn quiet(cmd: &mut Command) -> Result<()> {
     eprintln!("xtask: $ {}", util::display_short(cmd));
     let out = cmd
         .output()

@@ -1,15 +1,18 @@
 //! Local copies of remote data files for the SQL engine, in a private temporary folder that is
 //! deleted with the cache. Files are streamed from the backend reader to disk in 1 MiB chunks
-//! (memory stays flat whatever the file size); local buckets are read in place.
+//! (memory stays flat whatever the file size); local buckets are read in place. Parquet files
+//! can instead be copied with only some of their columns ([`FileCache::fetch_columns`]).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use stowage_plugin_sdk::{Backend, ObjectReader};
 
 use super::files::DataFile;
+use super::prune::write_pruned;
 use super::stats::ReadStats;
+use crate::plugins::Registry;
 use crate::{Error, Result};
 
 const CHUNK: usize = 1 << 20;
@@ -19,6 +22,8 @@ const CHUNK: usize = 1 << 20;
 pub struct FileCache {
     dir: PathBuf,
     fetched: HashMap<String, PathBuf>,
+    /// Pruned copies: key → (kept columns, path).
+    pruned: HashMap<String, (BTreeSet<String>, PathBuf)>,
     counter: u64,
 }
 
@@ -33,6 +38,7 @@ impl FileCache {
         Ok(FileCache {
             dir,
             fetched: HashMap::new(),
+            pruned: HashMap::new(),
             counter: 0,
         })
     }
@@ -69,6 +75,46 @@ impl FileCache {
         copy_to_file(stats.counting(reader), &path)
             .map_err(|e| e.while_doing(format!("fetching {} to {}", file.key, path.display())))?;
         self.fetched.insert(file.key.clone(), path.clone());
+        if let Some((_, pruned)) = self.pruned.remove(&file.key) {
+            let _ = std::fs::remove_file(pruned);
+        }
+        Ok(path)
+    }
+}
+
+impl FileCache {
+    /// A local parquet copy of the parquet `file` with only `columns` (a whole copy if it was
+    /// fetched whole before, or if the parquet plugin cannot project). A new column set
+    /// replaces the previous copy of the file.
+    pub fn fetch_columns(
+        &mut self,
+        registry: &Registry,
+        backend: &dyn Backend,
+        file: &DataFile,
+        columns: &BTreeSet<String>,
+        stats: &ReadStats,
+    ) -> Result<PathBuf> {
+        if let Some(path) = self.fetched.get(&file.key) {
+            return Ok(path.clone());
+        }
+        if let Some((kept, path)) = self.pruned.get(&file.key)
+            && kept == columns
+        {
+            return Ok(path.clone());
+        }
+        self.counter += 1;
+        let path = self
+            .dir
+            .join(format!("{}-columns-{}", self.counter, file.file_name()));
+        if !write_pruned(registry, backend, file, columns, stats, &path)? {
+            return self.fetch(backend, file, stats);
+        }
+        if let Some((_, old)) = self
+            .pruned
+            .insert(file.key.clone(), (columns.clone(), path.clone()))
+        {
+            let _ = std::fs::remove_file(old);
+        }
         Ok(path)
     }
 }

@@ -3,14 +3,17 @@
 //!
 //! Local buckets are read in place. Files of remote buckets are fetched through the dataset's
 //! own backend plugin (same settings, no DuckDB extension, no second credential setup) into a
-//! temporary folder, streamed, and only for the tables a statement names: until then a table's
-//! view is its typed empty `SELECT`. Whole files are fetched (no column-chunk ranged reads yet).
+//! temporary folder, and only for the tables a statement names: until then a table's view is
+//! its typed empty `SELECT`. Parquet files are fetched with only the columns the statement
+//! reads ([`super::needed`] plans it; [`super::prune`] copies the footer and those column
+//! chunks with ranged reads); jsonl and csv files are streamed whole. A later statement that
+//! reads more columns of a table fetches its parquet files again with the union of both.
 //!
 //! Results come back as text rows for display ([`SqlSession::query_text`]), as typed Arrow
 //! batches ([`SqlSession::query_arrow`], through a temporary parquet file read by the parquet
 //! plugin), or are written to a file with DuckDB's `COPY … TO` ([`SqlSession::copy_to`]).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -21,7 +24,8 @@ use stowage_plugin_sdk::ffi::client::ForeignDestination;
 
 use super::Dataset;
 use super::cache::{FileCache, LocalFileReader, local_path};
-use super::files::FileFormat;
+use super::files::{DataFile, FileFormat};
+use super::needed::{ColumnPlanner, Columns};
 use super::views::{ViewColumn, create_view_sql, quote_str};
 use crate::{Error, Options, Result};
 
@@ -81,7 +85,10 @@ pub struct SqlSession<'a> {
     db: Arc<ForeignDestination>,
     type_map: Vec<(String, String)>,
     cache: Mutex<FileCache>,
-    fetched_tables: Mutex<HashSet<String>>,
+    /// The columns each table's view has (tables read in place: all).
+    fetched_tables: Mutex<HashMap<String, Columns>>,
+    /// Plans which columns statements read; built on first use (`None` inside: unavailable).
+    planner: Mutex<Option<Option<ColumnPlanner>>>,
 }
 
 impl std::fmt::Debug for SqlSession<'_> {
@@ -117,10 +124,11 @@ impl<'a> SqlSession<'a> {
             db,
             type_map,
             cache: Mutex::new(FileCache::new()?),
-            fetched_tables: Mutex::new(HashSet::new()),
+            fetched_tables: Mutex::new(HashMap::new()),
+            planner: Mutex::new(None),
         };
         for table in dataset.tables() {
-            session.create_view(&table, false)?;
+            session.create_view(&table, None)?;
         }
         Ok(session)
     }
@@ -210,23 +218,65 @@ impl<'a> SqlSession<'a> {
             .map_err(|e| e.while_doing(format!("writing {}", path.display())))
     }
 
-    /// Fetches the files of the remote tables `sql` names and points their views at them.
+    /// Fetches the files of the remote tables `sql` names (parquet: the columns it reads) and
+    /// points their views at them.
     fn prepare(&self, sql: &str) -> Result<()> {
         let words = identifiers(sql);
-        for table in self.dataset.tables() {
-            if words.contains(&table.to_ascii_lowercase()) && !self.is_fetched(&table) {
-                self.create_view(&table, true)?;
-            }
+        let named: Vec<String> = self
+            .dataset
+            .tables()
+            .into_iter()
+            .filter(|t| words.contains(&t.to_ascii_lowercase()) && !self.has_all_columns(t))
+            .collect();
+        if named.is_empty() {
+            return Ok(());
+        }
+        let needed = self.needed_columns(sql, &named);
+        for table in named {
+            let need = needed.get(&table).cloned().unwrap_or(Columns::All);
+            let next = match lock(&self.fetched_tables).get(&table) {
+                Some(have) if have.covers(&need) => continue,
+                Some(have) => have.union(&need),
+                None => need,
+            };
+            self.create_view(&table, Some(&next))?;
         }
         Ok(())
     }
 
-    fn is_fetched(&self, table: &str) -> bool {
-        lock(&self.fetched_tables).contains(table)
+    fn has_all_columns(&self, table: &str) -> bool {
+        lock(&self.fetched_tables).get(table) == Some(&Columns::All)
     }
 
-    /// (Re)creates `table`'s view; remote files are fetched only with `fetch`.
-    fn create_view(&self, table: &str, fetch: bool) -> Result<()> {
+    /// The columns `sql` reads of each of `tables` (all when they cannot be planned).
+    fn needed_columns(&self, sql: &str, tables: &[String]) -> HashMap<String, Columns> {
+        let mut planner = lock(&self.planner);
+        if planner.is_none() {
+            *planner = Some(self.new_planner().ok());
+        }
+        match planner.as_ref().and_then(Option::as_ref) {
+            Some(planner) => planner.needed(sql, tables),
+            None => HashMap::new(),
+        }
+    }
+
+    fn new_planner(&self) -> Result<ColumnPlanner> {
+        let db = self
+            .dataset
+            .registry()
+            .open_destination(SQL_ENGINE, &Options::new([("credentials", ":memory:")]))?;
+        let tables = self
+            .dataset
+            .tables()
+            .into_iter()
+            .map(|t| Ok((t.clone(), self.view_columns(&t)?)))
+            .collect::<Result<Vec<_>>>()?;
+        ColumnPlanner::new(db, &tables)
+    }
+
+    /// (Re)creates `table`'s view; remote files are fetched only with `fetch` (parquet files
+    /// with those columns).
+    fn create_view(&self, table: &str, fetch: Option<&Columns>) -> Result<()> {
         let dataset = self.dataset;
         let files = dataset.files(table);
         let readable: Vec<_> = files.iter().filter(|f| f.format.is_readable()).collect();
@@ -234,28 +284,42 @@ impl<'a> SqlSession<'a> {
             .iter()
             .map(|f| local_path(dataset.bucket_url(), &f.key).map(|p| (f.format.clone(), p)))
             .collect();
-        let paths = match (in_place, fetch) {
-            (Some(paths), _) => Some(paths),
-            (None, false) => None,
-            (None, true) => {
-                let mut cache = self.cache();
+        let (paths, columns) = match (in_place, fetch) {
+            (Some(paths), _) => (Some(paths), Some(Columns::All)),
+            (None, None) => (None, None),
+            (None, Some(columns)) => {
                 let mut paths = Vec::new();
                 for file in &readable {
-                    let path = cache.fetch(dataset.backend().as_ref(), file, dataset.stats())?;
-                    paths.push((file.format.clone(), path));
+                    paths.push((file.format.clone(), self.fetch_file(file, columns)?));
                 }
-                Some(paths)
+                (Some(paths), Some(columns.clone()))
             }
         };
-        let columns = self.view_columns(table)?;
-        let sql = create_view_sql(table, &columns, paths.as_deref().unwrap_or_default());
+        let view_columns = self.view_columns(table)?;
+        let sql = create_view_sql(table, &view_columns, paths.as_deref().unwrap_or_default());
         self.db
             .execute(&sql)
             .map_err(|e| e.while_doing(format!("creating the view of table `{table}`")))?;
-        if paths.is_some() {
-            lock(&self.fetched_tables).insert(table.to_string());
+        if let Some(columns) = columns {
+            lock(&self.fetched_tables).insert(table.to_string(), columns);
         }
         Ok(())
+    }
+
+    /// The local copy of a remote `file` holding `columns` (whole unless it is parquet).
+    fn fetch_file(&self, file: &DataFile, columns: &Columns) -> Result<PathBuf> {
+        let dataset = self.dataset;
+        let backend = dataset.backend().as_ref();
+        match (columns, &file.format) {
+            (Columns::Only(names), FileFormat::Parquet) => self.cache().fetch_columns(
+                dataset.registry(),
+                backend,
+                file,
+                names,
+                dataset.stats(),
+            ),
+            _ => self.cache().fetch(backend, file, dataset.stats()),
+        }
     }
 
     fn view_columns(&self, table: &str) -> Result<Vec<ViewColumn>> {
