@@ -261,7 +261,8 @@ pub struct SqlArgs {
     /// Most rows printed as a table.
     #[arg(long, value_name = "N", default_value_t = 1000)]
     pub max_rows: usize,
-    /// Print the bytes and objects read from the bucket's backend (on stderr).
+    /// Print the bytes and objects read from the bucket's backend and the total size of the
+    /// visible data files (on stderr).
     #[arg(long)]
     pub stats: bool,
     /// Folder of pipeline working dirs [default: ~/.stowage/pipelines].

@@ -3,8 +3,6 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -176,38 +174,6 @@ fn local_runs_and_config_show_never_print_secrets() {
     );
     assert_no_secret(&s3_show, "config show");
     assert_no_secret(&json_show, "config show --json");
-}
-
-/// A bucket on moto (which accepts any credentials), created with an unsigned request.
-fn moto_bucket(endpoint: &str, name: &str) {
-    let authority = endpoint.trim_start_matches("http://").trim_end_matches('/');
-    let mut stream = TcpStream::connect(authority).expect("moto is reachable");
-    write!(
-        stream,
-        "PUT /{name} HTTP/1.1\r\nHost: {authority}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut reply = String::new();
-    stream.read_to_string(&mut reply).unwrap();
-    assert!(
-        reply.starts_with("HTTP/1.1 200"),
-        "creating bucket {name}: {reply}"
-    );
-}
-
-fn server_env(name: &str) -> Option<String> {
-    match std::env::var(name) {
-        Ok(value) => Some(value),
-        Err(_) if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!("{name} is not set in CI (run `cargo xtask servers start`)")
-        }
-        Err(_) => {
-            eprintln!(
-                "skipped: {name} not set (run `cargo xtask servers start` and pass `cargo xtask servers env`)"
-            );
-            None
-        }
-    }
 }
 
 #[test]

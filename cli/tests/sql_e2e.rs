@@ -4,13 +4,12 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{plugin_dir, run, stowage, text};
+use common::{moto_bucket, plugin_dir, run, server_env, stowage, text};
 use serde_json::Value;
 
 fn ok(cmd: &mut Command) -> (String, String) {
@@ -472,35 +471,6 @@ fn the_interactive_prompt_reads_statements_from_stdin() {
     );
 }
 
-fn server_env(name: &str) -> Option<String> {
-    match std::env::var(name) {
-        Ok(value) => Some(value),
-        Err(_) if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!("{name} is not set in CI (run `cargo xtask servers start`)")
-        }
-        Err(_) => {
-            eprintln!("skipped: {name} not set (run `cargo xtask servers start`)");
-            None
-        }
-    }
-}
-
-fn create_bucket(endpoint: &str, name: &str) {
-    let authority = endpoint.trim_start_matches("http://").trim_end_matches('/');
-    let mut stream = TcpStream::connect(authority).expect("the S3 server is reachable");
-    write!(
-        stream,
-        "PUT /{name} HTTP/1.1\r\nHost: {authority}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut reply = String::new();
-    stream.read_to_string(&mut reply).unwrap();
-    assert!(
-        reply.starts_with("HTTP/1.1 200"),
-        "creating bucket {name}: {reply}"
-    );
-}
-
 #[test]
 fn sql_over_s3_reads_files_through_the_backend_plugin() {
     let Some(plugins) = plugin_dir() else { return };
@@ -514,7 +484,7 @@ fn sql_over_s3_reads_files_through_the_backend_plugin() {
         std::process::id(),
         rand_tag() % 1_000_000_000
     );
-    create_bucket(&endpoint, &bucket);
+    moto_bucket(&endpoint, &bucket);
     let url = format!("s3://{bucket}/raw");
     let env = [
         (

@@ -6,12 +6,11 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use common::{plugin_dir, run, stowage, text};
+use common::{moto_bucket, plugin_dir, run, server_env, stowage, text};
 
 const ROWS: u64 = 12_000;
 
@@ -100,35 +99,6 @@ fn stats_of(stderr: &str) -> (u64, u64) {
     (read, total)
 }
 
-fn server_env(name: &str) -> Option<String> {
-    match std::env::var(name) {
-        Ok(value) => Some(value),
-        Err(_) if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!("{name} is not set in CI (run `cargo xtask servers start`)")
-        }
-        Err(_) => {
-            eprintln!("skipped: {name} not set (run `cargo xtask servers start`)");
-            None
-        }
-    }
-}
-
-fn create_bucket(endpoint: &str, name: &str) {
-    let authority = endpoint.trim_start_matches("http://").trim_end_matches('/');
-    let mut stream = TcpStream::connect(authority).expect("the S3 server is reachable");
-    write!(
-        stream,
-        "PUT /{name} HTTP/1.1\r\nHost: {authority}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut reply = String::new();
-    stream.read_to_string(&mut reply).unwrap();
-    assert!(
-        reply.starts_with("HTTP/1.1 200"),
-        "creating bucket {name}: {reply}"
-    );
-}
-
 fn unique() -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -146,7 +116,7 @@ fn one_column_of_remote_parquet_reads_only_its_chunks_with_identical_results() {
     let key_id = std::env::var("EMU_S3_ACCESS_KEY").unwrap_or_else(|_| "test".into());
     let secret = std::env::var("EMU_S3_SECRET_KEY").unwrap_or_else(|_| "test".into());
     let bucket = format!("stowage-prune-{}", unique());
-    create_bucket(&endpoint, &bucket);
+    moto_bucket(&endpoint, &bucket);
     let url = format!("s3://{bucket}/raw");
     let env = [
         (

@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -101,4 +102,37 @@ pub fn write_ndjson(path: &Path, n: usize) {
         )
         .unwrap();
     }
+}
+
+/// A server setting from `cargo xtask servers env`; `None` (skip) outside CI, a panic in CI.
+pub fn server_env(name: &str) -> Option<String> {
+    match std::env::var(name) {
+        Ok(value) => Some(value),
+        Err(_) if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("{name} is not set in CI (run `cargo xtask servers start`)")
+        }
+        Err(_) => {
+            eprintln!(
+                "skipped: {name} not set (run `cargo xtask servers start` and pass `cargo xtask servers env`)"
+            );
+            None
+        }
+    }
+}
+
+/// A bucket on moto (which accepts any credentials), created with an unsigned request.
+pub fn moto_bucket(endpoint: &str, name: &str) {
+    let authority = endpoint.trim_start_matches("http://").trim_end_matches('/');
+    let mut stream = std::net::TcpStream::connect(authority).expect("moto is reachable");
+    write!(
+        stream,
+        "PUT /{name} HTTP/1.1\r\nHost: {authority}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).unwrap();
+    assert!(
+        reply.starts_with("HTTP/1.1 200"),
+        "creating bucket {name}: {reply}"
+    );
 }
