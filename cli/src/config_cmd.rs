@@ -18,9 +18,21 @@ pub fn config(cli: &Cli, command: &ConfigCommand) -> CliResult {
 fn show(cli: &Cli, args: &ConfigShowArgs) -> CliResult {
     let mut config = settings::load_config(cli)?;
     let source = settings::choose_source(&config, &args.target, true)?;
-    let (pipeline, destination) = settings::target(&mut config, &args.target, source.as_deref())?;
+    // A database destination (`--destination postgres`, or `destination_type` in config) shows
+    // its own settings and those of its staging bucket (`filesystem`).
+    let flagged = crate::staging_settings::load_destination(&args.target);
+    let mut target = args.target.clone();
+    if flagged.is_some() {
+        target.destination = Some("filesystem".into());
+    }
+    let (pipeline, destination) = settings::target(&mut config, &target, source.as_deref())?;
+    let database = match (flagged, &args.target.destination) {
+        (Some(database), _) => Some(database),
+        (None, None) => crate::staging_settings::configured_database(&config)?,
+        (None, Some(_)) => None,
+    };
     let context = ShowContext {
-        destination: destination.name().to_string(),
+        destination: database.unwrap_or_else(|| destination.name().to_string()),
         source: source.clone(),
     };
     let shown = config.show(&context);

@@ -77,16 +77,7 @@ pub fn target(
     target: &TargetArgs,
     source: Option<&str>,
 ) -> CliResult<(String, Destination)> {
-    let pipeline = match &target.pipeline {
-        Some(name) => name.clone(),
-        None => config
-            .text(&Config::source_key(source, "pipeline_name"))
-            .or_config()?
-            .map_or_else(
-                || DEFAULT_PIPELINE.to_string(),
-                |r| log::used("pipeline_name", r).value,
-            ),
-    };
+    let pipeline = pipeline_name(config, target, source)?;
     config.set_pipeline(Some(&pipeline));
     let destination_name = match &target.destination {
         Some(name) => name.clone(),
@@ -105,15 +96,35 @@ pub fn target(
     Ok((pipeline, destination))
 }
 
+/// The pipeline name: `--pipeline`, else the source's `pipeline_name`, else the default.
+pub fn pipeline_name(
+    config: &Config,
+    target: &TargetArgs,
+    source: Option<&str>,
+) -> CliResult<String> {
+    Ok(match &target.pipeline {
+        Some(name) => name.clone(),
+        None => config
+            .text(&Config::source_key(source, "pipeline_name"))
+            .or_config()?
+            .map_or_else(
+                || DEFAULT_PIPELINE.to_string(),
+                |r| log::used("pipeline_name", r).value,
+            ),
+    })
+}
+
 /// Resolves everything `stowage run` needs.
 pub fn plan_run(cli: &Cli, args: &RunArgs) -> CliResult<Plan> {
     let mut config = load_config(cli)?;
     let source = choose_source(&config, &args.target, args.input.is_none())?;
     // A database destination loads through a staging bucket destination (issue 10).
-    let database = crate::staging_settings::database_destination(args)?;
+    let pipeline = pipeline_name(&config, &args.target, source.as_deref())?;
+    config.set_pipeline(Some(&pipeline));
+    let database = crate::staging_settings::database_destination(&config, args)?;
     let mut target_args = args.target.clone();
-    if database.is_some() {
-        target_args.destination = Some(args.staging.clone().unwrap_or_else(|| "filesystem".into()));
+    if let Some(database) = &database {
+        target_args.destination = Some(database.staging.clone());
     }
     let (pipeline, destination) = target(&mut config, &target_args, source.as_deref())?;
     let (normalize_flags, load_flags) = (Some(&args.normalize), Some(&args.load));
@@ -192,7 +203,10 @@ pub fn plan_run(cli: &Cli, args: &RunArgs) -> CliResult<Plan> {
     )?;
     if let Some(database) = &database {
         options.staging = Some(crate::staging_settings::staging_options(
-            &config, args, database, &options,
+            &config,
+            args,
+            &database.name,
+            &options,
         )?);
     }
     warn_unapplied(&config, &destination, source.as_deref());

@@ -2,7 +2,10 @@
 //! staging bucket destination (`--staging filesystem`, the default for a database), with the
 //! destination's credentials and the staging settings from config:
 //!
-//! - `destination.duckdb.credentials`: the database file [default: `<project>/<pipeline>.duckdb`];
+//! - the destination: `--destination`, else dlt's `destination_type` (and `--staging`, else
+//!   `staging_type`) under `[pipelines.<pipeline>]`, `[pipelines]` or the top level;
+//! - `destination.duckdb.credentials` (or its `database` field): the database file [default:
+//!   `<project>/<pipeline>.duckdb`];
 //! - `destination.postgres.credentials`: a connection string, or its fields (`database`,
 //!   `username`, `password`, `host`, `port`, `connect_timeout`, `sslmode`: the config catalog's
 //!   `POSTGRES`); the string and the password are secrets (never from config.toml, scrubbed
@@ -28,31 +31,133 @@ use crate::exit::{CliError, CliResult, Failed};
 use crate::output;
 
 /// Database destinations (plugins that load staged files).
-const DATABASES: &[&str] = &["duckdb", "postgres"];
+const DATABASES: &[&str] = catalog::DATABASES;
 /// Bucket destinations that can stage.
 const STAGING: &[&str] = &["filesystem"];
 
-/// The database destination of this run, if any (`--staging` alone means duckdb, the default
-/// database).
-pub fn database_destination(args: &RunArgs) -> CliResult<Option<String>> {
-    if let Some(staging) = &args.staging
-        && !STAGING.contains(&staging.as_str())
+/// The database destination of a run and the bucket destination staging for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatabaseTarget {
+    /// `duckdb` or `postgres`.
+    pub name: String,
+    /// The staging bucket destination (`filesystem`).
+    pub staging: String,
+}
+
+/// A destination or staging value from a flag or config (`dlt.destinations.duckdb` → `duckdb`).
+struct Chosen {
+    value: String,
+    /// `--destination` / `--staging`, or the config key and where it was found.
+    origin: String,
+}
+
+/// The database destination of this run, if any: `--destination`/`--staging`, else
+/// `destination_type`/`staging_type` from config (dlt's pipeline settings, under
+/// `[pipelines.<pipeline>]`, `[pipelines]` or the top level; `config` must have the pipeline
+/// scope set). `--staging` (or `staging_type`) alone means duckdb, the default database. Flags
+/// override config: `--destination filesystem` ignores a configured database.
+pub fn database_destination(config: &Config, args: &RunArgs) -> CliResult<Option<DatabaseTarget>> {
+    let pipeline = config.pipeline();
+    let from_config = |name: &str| -> CliResult<Option<Chosen>> {
+        let key = catalog::pipeline_key(pipeline, name);
+        Ok(config.text(&key).or_config()?.map(|r| Chosen {
+            value: short_name(&r.value),
+            origin: format!("`{name}` ({})", r.source),
+        }))
+    };
+    let destination = match &args.target.destination {
+        Some(d) => Some(Chosen {
+            value: d.clone(),
+            origin: "--destination".into(),
+        }),
+        None => from_config("destination_type")?,
+    };
+    let staging = match &args.staging {
+        Some(s) => Some(Chosen {
+            value: s.clone(),
+            origin: "--staging".into(),
+        }),
+        // A configured staging applies to a configured (or implied) database only.
+        None if args.target.destination.is_none() => from_config("staging_type")?,
+        None => None,
+    };
+    if let Some(staging) = &staging
+        && !STAGING.contains(&staging.value.as_str())
     {
         return Err(CliError::usage(format!(
-            "--staging `{staging}` is not a staging destination (supported: {})",
+            "{} `{}` is not a staging destination (supported: {})",
+            staging.origin,
+            staging.value,
             STAGING.join(", ")
         )));
     }
-    match args.target.destination.as_deref() {
-        Some(d) if DATABASES.contains(&d) => Ok(Some(d.to_string())),
-        Some(d) if args.staging.is_some() && !STAGING.contains(&d) => {
+    let target = |name: &str| DatabaseTarget {
+        name: name.to_string(),
+        staging: staging
+            .as_ref()
+            .map_or_else(|| "filesystem".into(), |s| s.value.clone()),
+    };
+    match destination {
+        Some(d) if DATABASES.contains(&d.value.as_str()) => Ok(Some(target(&d.value))),
+        Some(d) if staging.is_some() && !STAGING.contains(&d.value.as_str()) => {
             Err(CliError::usage(format!(
-                "--destination `{d}` cannot load from a staging bucket (supported: {})",
+                "{} `{}` cannot load from a staging bucket (supported: {})",
+                d.origin,
+                d.value,
                 DATABASES.join(", ")
             )))
         }
-        None if args.staging.is_some() => Ok(Some("duckdb".into())),
+        Some(d) if d.origin != "--destination" && !STAGING.contains(&d.value.as_str()) => {
+            Err(CliError::config(Error::unsupported(format!(
+                "{} `{}` is not a destination stowage loads to (supported: filesystem, {})",
+                d.origin,
+                d.value,
+                DATABASES.join(", ")
+            ))))
+        }
+        None if staging.is_some() => Ok(Some(target("duckdb"))),
         _ => Ok(None),
+    }
+}
+
+/// The database destination named by `destination_type` in config, if any (`config` has the
+/// pipeline scope set).
+pub fn configured_database(config: &Config) -> CliResult<Option<String>> {
+    let text = |name: &str| -> CliResult<Option<String>> {
+        let key = catalog::pipeline_key(config.pipeline(), name);
+        Ok(config.text(&key).or_config()?.map(|r| short_name(&r.value)))
+    };
+    Ok(match text("destination_type")? {
+        Some(d) => Some(d).filter(|d| DATABASES.contains(&d.as_str())),
+        // `staging_type` alone means duckdb, as `--staging` alone does.
+        None => text("staging_type")?.map(|_| "duckdb".to_string()),
+    })
+}
+
+/// dlt's destination references may be module paths (`dlt.destinations.duckdb`).
+fn short_name(reference: &str) -> String {
+    reference
+        .trim()
+        .strip_prefix("dlt.destinations.")
+        .unwrap_or(reference.trim())
+        .to_string()
+}
+
+/// Refuses a run into `database` while its config sections have unknown keys or a secret in
+/// config.toml (the warnings name the key and the fix).
+fn check_database_sections(config: &Config, database: &str) -> CliResult<()> {
+    let problems: Vec<String> = config
+        .diagnostics()
+        .iter()
+        .filter(|d| d.database.as_deref() == Some(database))
+        .map(|d| d.to_string())
+        .collect();
+    match problems.is_empty() {
+        true => Ok(()),
+        false => Err(CliError::config(Error::invalid(format!(
+            "the settings of destination `{database}` have problems: {}",
+            problems.join("; ")
+        )))),
     }
 }
 
@@ -141,6 +246,7 @@ fn columns(config: &Config, key: &Key) -> CliResult<Vec<String>> {
 
 /// Everything but the run's flags: credentials, layouts, strategies, truncation.
 fn base_options(config: &Config, database: &str, pipeline: &str) -> CliResult<StagingOptions> {
+    check_database_sections(config, database)?;
     let mut staging = StagingOptions::new(database);
     let section = ["destination", database];
     staging.destination_options = destination_options(config, database, pipeline)?;
@@ -174,7 +280,11 @@ fn destination_options(config: &Config, database: &str, pipeline: &str) -> CliRe
     let section = ["destination", database];
     match database {
         "duckdb" => {
-            let file = match text(config, &section, "credentials")? {
+            let field = config
+                .text(&catalog::credential_key(database, "database"))
+                .or_config()?
+                .map(|r| r.value);
+            let file = match text(config, &section, "credentials")?.or(field) {
                 Some(file) => file,
                 None => config
                     .project_dir()

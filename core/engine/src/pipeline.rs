@@ -258,6 +258,10 @@ pub(crate) struct Normalized {
     pub(crate) rows: u64,
 }
 
+/// Writes what a package needs besides its jobs before it becomes pending (a staged package's
+/// record and hinted schema); may rewrite the package's schema.
+pub(crate) type Prepare<'a> = &'a dyn Fn(&Package) -> Result<()>;
+
 /// Normalizes `reader` into a new package in `load/normalized` (load id after `last`); with
 /// `save`, the evolved schema and state become the pipeline's (the package will be loaded).
 pub(crate) fn normalize_package(
@@ -269,6 +273,22 @@ pub(crate) fn normalize_package(
     last: Option<&str>,
     save: bool,
 ) -> Result<Normalized> {
+    normalize_package_with(backend, options, names, reader, format, last, save, None)
+}
+
+/// [`normalize_package`], running `prepare` on the package before it moves to `normalized`,
+/// so a crash can never leave a pending package without what `prepare` writes.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn normalize_package_with(
+    backend: &dyn Backend,
+    options: &RunOptions,
+    names: &Names,
+    reader: Box<dyn RecordSource>,
+    format: Arc<stowage_plugin_sdk::ffi::client::ForeignFormat>,
+    last: Option<&str>,
+    save: bool,
+    prepare: Option<Prepare<'_>>,
+) -> Result<Normalized> {
     let last = match last {
         Some(id) => Some(id.to_string()),
         None => Package::pending(&names.workdir)?
@@ -278,14 +298,23 @@ pub(crate) fn normalize_package(
     let load_id = ids::new_load_id(last.as_deref());
     let (schema, state) = starting_point(backend, options, names)?;
     let mut package = Package::create(&names.workdir, &load_id)?;
-    let (rows, jobs, schema, state) =
-        match normalize_into(&package, options, reader, format, schema, state) {
-            Ok(done) => done,
-            Err(e) => {
-                let _ = package.discard();
-                return Err(e);
+    let normalized = normalize_into(&package, options, reader, format, schema, state).and_then(
+        |(rows, jobs, schema, state)| match prepare {
+            None => Ok((rows, jobs, schema, state)),
+            Some(prepare) => {
+                prepare(&package)?;
+                let schema = crate::plan::package_schema(&package)?;
+                Ok((rows, jobs, schema, state))
             }
-        };
+        },
+    );
+    let (rows, jobs, schema, state) = match normalized {
+        Ok(done) => done,
+        Err(e) => {
+            let _ = package.discard();
+            return Err(e);
+        }
+    };
     package.move_to(&names.workdir, "normalized")?;
     if save {
         LocalStore {
@@ -384,8 +413,14 @@ pub(crate) fn load_target(options: &RunOptions, names: &Names) -> Result<LoadTar
     Ok(target)
 }
 
-/// Loads every pending (normalized, not yet loaded) package of the pipeline.
+/// Loads every pending (normalized, not yet loaded) package of the pipeline. With
+/// `options.staging`, staged packages go to that database destination
+/// ([`crate::staging::load_pending`]); without it, a staged package is refused (it is never
+/// loaded as a plain filesystem load) with the command that finishes it.
 pub fn load_pending(registry: &Registry, options: &RunOptions) -> Result<Vec<LoadSummary>> {
+    if let Some(staging) = &options.staging {
+        return crate::staging::load_pending(registry, options, staging);
+    }
     let names = resolve_names(options)?;
     let target = load_target(options, &names)?;
     let backend = registry.open_backend(&names.bucket_url, &options.backend_options)?;
@@ -397,13 +432,37 @@ fn load_all_pending(
     target: &LoadTarget,
     workdir: &Path,
 ) -> Result<Vec<LoadSummary>> {
+    let packages = Package::pending(workdir)?;
+    refuse_staged(&packages)?;
     let mut done = Vec::new();
-    for mut package in Package::pending(workdir)? {
+    for mut package in packages {
         let summary = load_package(backend, target, &mut package, workdir)
             .map_err(|e| e.while_doing(format!("finishing pending load {}", package.load_id)))?;
         done.push(summary);
     }
     Ok(done)
+}
+
+/// Fails if any of `packages` was staged for a database destination: its files belong in that
+/// destination, and loading it as a plain filesystem load would put them on the bucket as
+/// final data.
+fn refuse_staged(packages: &[Package]) -> Result<()> {
+    for package in packages {
+        let what = || format!("checking pending load {}", package.load_id);
+        if let Some(record) =
+            crate::staging::PackageRecord::read(package).map_err(|e| e.while_doing(what()))?
+        {
+            let database = record.destination;
+            return Err(Error::invalid(format!(
+                "pending load {} was staged for destination `{database}` and cannot be loaded \
+                 as a filesystem load: finish it with `stowage load --destination {database}` \
+                 (Rust API: `staging::load_pending`, or `RunOptions::staging` set to \
+                 `{database}`)",
+                package.load_id
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The pipeline's stored schema and state in its working dir (dlt's `schemas/` and

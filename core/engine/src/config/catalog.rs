@@ -35,6 +35,12 @@ pub enum Group {
     Load,
     /// Stowage's `[sources.<name>]` (what `stowage run` loads without arguments).
     Source,
+    /// dlt's pipeline settings: `[pipelines.<pipeline>]` → `[pipelines]` → the top level
+    /// (`PipelineConfiguration`, which `dlt.pipeline()` resolves).
+    Pipeline,
+    /// `[destination.duckdb]` / `[destination.postgres]`: a database destination loading from
+    /// the staging bucket.
+    Database,
 }
 
 /// A known setting.
@@ -141,7 +147,42 @@ pub const SETTINGS: &[Setting] = &[
     setting(Source, "primary_key", Text, None, true, "primary key column(s) of the table (merge on a database destination; a name or a list)"),
     setting(Source, "merge_key", Text, None, true, "merge key column(s) of the table (merge on a database destination; a name or a list)"),
     setting(Source, "dedup_sort", Text, None, true, "which duplicate of a primary key merge keeps: `column:desc` or `column:asc`"),
+    setting(Pipeline, "destination_type", Text, None, true, "the destination: `filesystem` (default), or `duckdb`/`postgres` loading through the staging bucket (`--destination` overrides)"),
+    setting(Pipeline, "staging_type", Text, None, true, "the staging destination of a database destination: `filesystem` (`--staging` overrides; alone it means duckdb)"),
+    setting(Pipeline, "destination_name", Text, None, false, "the name of the pipeline's destination"),
+    setting(Pipeline, "staging_name", Text, None, false, "the name of the pipeline's staging destination"),
+    setting(Pipeline, "pipelines_dir", Text, None, false, "dlt pipelines dir (stowage: --pipelines-dir or STOWAGE_PIPELINES_DIR)"),
+    setting(Pipeline, "import_schema_path", Text, None, false, "schema import folder"),
+    setting(Pipeline, "export_schema_path", Text, None, false, "schema export folder"),
+    setting(Pipeline, "dataset_name_layout", Text, None, false, "dataset name layout (`%s` is the dataset name)"),
+    setting(Pipeline, "pipeline_salt", Secret, None, false, "salt of the pipeline's instance id"),
+    setting(Pipeline, "restore_from_destination", Bool, None, false, "restore state and schemas from the destination"),
+    setting(Pipeline, "enable_runtime_trace", Bool, None, false, "save the run trace"),
+    setting(Pipeline, "use_single_dataset", Bool, None, false, "all schemas in one dataset"),
+    setting(Pipeline, "dev_mode", Bool, None, false, "start from scratch in a new dataset"),
+    setting(Pipeline, "full_refresh", Bool, None, false, "deprecated dev_mode"),
+    setting(Pipeline, "progress", Text, None, false, "progress collector"),
+    setting(Pipeline, "refresh", Text, None, false, "refresh mode"),
+    setting(Database, "staging_dataset_name_layout", Text, Some("%s_staging"), true, "the staging dataset; `%s` is the dataset name"),
+    setting(Database, "replace_strategy", Text, Some("truncate-and-insert"), true, "replace: truncate-and-insert or insert-from-staging"),
+    setting(Database, "merge_strategy", Text, Some("delete-insert"), true, "merge: delete-insert or upsert"),
+    setting(Database, "truncate_tables_on_staging_destination_before_load", Bool, None, false, "stowage reads it from [destination.filesystem]"),
+    setting(Database, "destination_type", Text, None, false, "the destination type of a named destination"),
+    setting(Database, "destination_name", Text, None, false, "the destination's name"),
+    setting(Database, "environment", Text, None, false, "dlt destination environment"),
+    setting(Database, "default_schema_name", Text, None, false, "dlt default schema name"),
+    setting(Database, "enable_dataset_name_normalization", Bool, None, false, "normalize the dataset name"),
+    setting(Database, "info_tables_query_threshold", Int, None, false, "dlt information schema query threshold"),
+    setting(Database, "create_indexes", Bool, None, false, "create unique/primary key indexes"),
+    setting(Database, "csv_format", Dict, None, false, "postgres csv format"),
+    setting(Database, "local_dir", Text, None, false, "duckdb local dir"),
+    setting(Database, "pipeline_name", Text, None, false, "duckdb pipeline name"),
+    setting(Database, "pipeline_working_dir", Text, None, false, "duckdb pipeline working dir"),
+    setting(Database, "legacy_db_path", Text, None, false, "duckdb legacy database path"),
 ];
+
+/// Database destinations that load from a staging bucket.
+pub const DATABASES: &[&str] = &["duckdb", "postgres"];
 
 /// The dict-typed settings (a JSON string or a TOML table; never descended into).
 pub fn is_dict_setting(name: &str) -> bool {
@@ -275,14 +316,59 @@ pub const POSTGRES: &[CredentialField] = &[
     field("sslmode"),
 ];
 
+/// Credential fields of the `duckdb` destination (`[destination.duckdb.credentials]`);
+/// `credentials` may also be the database file path.
+pub const DUCKDB: &[CredentialField] = &[field("database")];
+
 /// The credential fields of a database destination (`None` for other destinations; the
-/// duckdb destination's `credentials` is the database file path).
+/// duckdb destination's `credentials` is the database file path or its `database` field).
 pub fn destination_credential_fields(destination: &str) -> Option<&'static [CredentialField]> {
     match destination {
         "postgres" => Some(POSTGRES),
-        "duckdb" => Some(&[]),
+        "duckdb" => Some(DUCKDB),
         _ => None,
     }
+}
+
+/// Credential fields dlt's database credentials have that Stowage accepts but does not apply.
+pub fn unapplied_destination_credential_fields(destination: &str) -> &'static [CredentialField] {
+    const PG: &[CredentialField] = &[
+        field("drivername"),
+        field("query"),
+        field("client_encoding"),
+        field("session_timezone"),
+    ];
+    const DUCK: &[CredentialField] = &[
+        field("drivername"),
+        secret("password"),
+        field("username"),
+        field("host"),
+        typed("port", Int),
+        field("query"),
+        typed("read_only", Bool),
+        field("extensions"),
+        field("global_config"),
+        field("pragmas"),
+        field("local_config"),
+        field("session_timezone"),
+    ];
+    match destination {
+        "postgres" => PG,
+        "duckdb" => DUCK,
+        _ => &[],
+    }
+}
+
+/// The credential field `name` of database `destination`, applied or not.
+pub fn destination_credential_field(
+    destination: &str,
+    name: &str,
+) -> Option<&'static CredentialField> {
+    destination_credential_fields(destination)
+        .unwrap_or_default()
+        .iter()
+        .chain(unapplied_destination_credential_fields(destination))
+        .find(|f| f.name == name)
 }
 
 /// Credential fields for `hf` (Hugging Face).
@@ -321,10 +407,17 @@ pub fn is_secret_credential(name: &str) -> bool {
     }
 }
 
-/// The lookup key of a setting for a destination and (optional) source name.
-pub fn key_of(setting: &Setting, destination: &str, source: Option<&str>) -> Key {
+/// The lookup key of a setting for a destination, an (optional) source and an (optional)
+/// pipeline name; `Database` settings take `destination` as the database's name.
+pub fn key_of(
+    setting: &Setting,
+    destination: &str,
+    source: Option<&str>,
+    pipeline: Option<&str>,
+) -> Key {
     match setting.group {
-        Destination => Key::new(&["destination", destination], setting.name),
+        Destination | Database => Key::new(&["destination", destination], setting.name),
+        Pipeline => pipeline_key(pipeline, setting.name),
         DataWriter => Key::new(&["normalize"], setting.name).embedded_in("data_writer"),
         Normalize => Key::new(&["normalize"], setting.name),
         Load => Key::new(&["load"], setting.name),
@@ -332,6 +425,15 @@ pub fn key_of(setting: &Setting, destination: &str, source: Option<&str>) -> Key
             Some(source) => Key::new(&["sources", source], setting.name),
             None => Key::new(&[], setting.name),
         },
+    }
+}
+
+/// The key of a dlt pipeline setting: `pipelines.<pipeline>.<name>` (falling back to
+/// `pipelines.<name>`, then the top level), as `dlt.pipeline()` resolves it.
+pub fn pipeline_key(pipeline: Option<&str>, name: &str) -> Key {
+    match pipeline {
+        Some(pipeline) => Key::new(&["pipelines", pipeline], name),
+        None => Key::new(&["pipelines"], name),
     }
 }
 

@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 use super::catalog::{self, Group, Kind, Setting};
 use super::destination::{BackendOption, Destination};
 use super::secret::{MASK, is_secret_name, redact_url};
-use super::source::Source;
+use super::source::{Resolved, Source};
 use super::value::text_of;
 use super::{Config, Key};
 use crate::bucket_url::{DEFAULT_BUCKET, scheme_of};
@@ -14,7 +14,8 @@ use crate::bucket_url::{DEFAULT_BUCKET, scheme_of};
 /// What to resolve settings for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShowContext {
-    /// The destination name (`filesystem` or a named one).
+    /// The destination name (`filesystem`, a named one, or a database destination — `duckdb`,
+    /// `postgres` — whose staging bucket is `filesystem`).
     pub destination: String,
     /// The `[sources.<name>]` section, if any.
     pub source: Option<String>,
@@ -58,21 +59,97 @@ impl Config {
     /// Resolves every known setting (and the credential fields of the bucket URL's scheme) for
     /// `context`. Errors are kept per setting so one bad value does not hide the rest.
     pub fn show(&self, context: &ShowContext) -> Vec<ShownSetting> {
+        let database = catalog::DATABASES
+            .iter()
+            .find(|d| **d == context.destination)
+            .copied();
+        let bucket_destination = match database {
+            Some(_) => "filesystem",
+            None => context.destination.as_str(),
+        };
         let destination = self
-            .destination(&context.destination)
-            .unwrap_or_else(|_| Destination::unchecked(&context.destination));
+            .destination(bucket_destination)
+            .unwrap_or_else(|_| Destination::unchecked(bucket_destination));
         let mut out: Vec<ShownSetting> = catalog::SETTINGS
             .iter()
+            .filter(|setting| shown_for(setting, database))
             .map(|setting| {
-                let key = catalog::key_of(setting, destination.name(), context.source.as_deref());
+                let owner = match setting.group {
+                    Group::Database => database.unwrap_or(bucket_destination),
+                    _ => destination.name(),
+                };
+                let key =
+                    catalog::key_of(setting, owner, context.source.as_deref(), self.pipeline());
                 show_setting(self, setting, &key)
             })
             .collect();
         let bucket = self.bucket_url(&destination).ok().flatten();
         let scheme = scheme_of(bucket.as_ref().map_or(DEFAULT_BUCKET, |b| b.value.as_str()));
         out.extend(show_credentials(self, &destination, &scheme));
+        if let Some(database) = database {
+            out.extend(show_database_credentials(self, database));
+        }
         out
     }
+}
+
+/// Database settings are shown for a database destination only, and then the bucket's copies
+/// of them (`[destination.filesystem] replace_strategy`, …) are not.
+fn shown_for(setting: &Setting, database: Option<&str>) -> bool {
+    match (setting.group, database) {
+        (Group::Database, database) => database.is_some(),
+        (Group::Destination, Some(_)) => {
+            catalog::setting_named(Group::Database, setting.name).is_none()
+                || setting.name == "truncate_tables_on_staging_destination_before_load"
+        }
+        _ => true,
+    }
+}
+
+/// `destination.<database>.credentials` (a connection string or a path, masked when it is a
+/// secret) and its fields; secrets print as `***`.
+fn show_database_credentials(config: &Config, database: &str) -> Vec<ShownSetting> {
+    let whole_is_secret = database == "postgres";
+    let mut out = vec![show_credential_key(
+        config,
+        &Key::new(&["destination", database], "credentials"),
+        whole_is_secret,
+    )];
+    for field in catalog::destination_credential_fields(database).unwrap_or_default() {
+        let key = catalog::credential_key(database, field.name);
+        out.push(show_credential_key(config, &key, field.secret));
+    }
+    out
+}
+
+fn show_credential_key(config: &Config, key: &Key, secret: bool) -> ShownSetting {
+    let mut shown = ShownSetting {
+        key: key.dotted(),
+        env_var: key.env_var(),
+        value: None,
+        secret,
+        source: None,
+        applied: true,
+        error: None,
+    };
+    let found = match secret {
+        true => config
+            .secret(key)
+            .map(|r| r.map(|r| Resolved::new(MASK.to_string(), r.source))),
+        false => config.text(key),
+    };
+    match found {
+        Ok(Some(resolved)) => {
+            shown.value = Some(match secret {
+                true => MASK.to_string(),
+                false => redact_url(&resolved.value),
+            });
+            shown.source = Some(resolved.source);
+        }
+        Ok(None) => {}
+        Err(e) => shown.error = Some(e.to_string()),
+    }
+    shown
 }
 
 fn show_setting(config: &Config, setting: &Setting, key: &Key) -> ShownSetting {

@@ -27,6 +27,7 @@ const TOP_SECTIONS: &[&str] = &[
     "load",
     "sources",
     "runtime",
+    "pipelines",
 ];
 
 /// A warning about the configuration, with where it is.
@@ -36,6 +37,9 @@ pub struct Diagnostic {
     pub source: Source,
     /// What is wrong and how to fix it.
     pub message: String,
+    /// The database destination (`duckdb`, `postgres`) whose section holds the offending key,
+    /// if any: a staged run into it refuses to start.
+    pub database: Option<String>,
 }
 
 impl fmt::Display for Diagnostic {
@@ -54,6 +58,23 @@ enum Section {
     Normalize,
     Load,
     Source,
+    Pipeline,
+    Database(&'static str),
+    DatabaseCredentials(&'static str),
+}
+
+impl Section {
+    fn database(self) -> Option<String> {
+        match self {
+            Section::Database(d) | Section::DatabaseCredentials(d) => Some(d.to_string()),
+            _ => None,
+        }
+    }
+}
+
+/// The database destination called `name`, if it is one.
+fn database_named(name: &str) -> Option<&'static str> {
+    catalog::DATABASES.iter().find(|d| **d == name).copied()
 }
 
 /// What the checks need to know about the whole configuration.
@@ -163,28 +184,46 @@ fn check_name(
     }
     let section = classify(parent, context)?;
     if is_known(section, name, is_table, context) {
-        let secret_here = section == Section::Credentials
-            && entry.in_config_toml
-            && catalog::is_secret_credential(name);
+        let secret_here = entry.in_config_toml && !is_table && is_secret(section, name);
         return secret_here.then(|| Diagnostic {
             source: entry.source.clone(),
             message: format!(
                 "`{name}` is a secret, and config.toml never holds secrets (it is refused when \
                  needed, as dlt does): move it to .dlt/secrets.toml or an environment variable"
             ),
+            database: section.database(),
         });
     }
     Some(unknown(entry, path, section, context))
 }
 
+/// True if `name` holds a secret in `section`.
+fn is_secret(section: Section, name: &str) -> bool {
+    match section {
+        Section::Credentials => catalog::is_secret_credential(name),
+        Section::DatabaseCredentials(db) => {
+            catalog::destination_credential_field(db, name).is_some_and(|f| f.secret)
+        }
+        // A PostgreSQL connection string carries the password.
+        Section::Database(db) => name == "credentials" && db == "postgres",
+        _ => false,
+    }
+}
+
 fn classify(parent: &[String], context: &Context) -> Option<Section> {
     let parent: Vec<&str> = parent.iter().map(String::as_str).collect();
     let is_fs = |name: &str| name == "filesystem" || context.named.contains(name);
+    let database = |name: &str| database_named(name).filter(|_| !context.named.contains(name));
     Some(match parent.as_slice() {
         ["destination"] => Section::Destination,
         ["credentials"] | ["destination", "credentials"] => Section::Credentials,
         ["destination", name] if is_fs(name) => Section::Filesystem,
         ["destination", name, "credentials"] if is_fs(name) => Section::Credentials,
+        ["destination", name] if database(name).is_some() => Section::Database(database(name)?),
+        ["destination", name, "credentials"] if database(name).is_some() => {
+            Section::DatabaseCredentials(database(name)?)
+        }
+        ["pipelines"] | ["pipelines", _] => Section::Pipeline,
         ["data_writer"] | ["normalize", "data_writer"] => Section::DataWriter,
         ["normalize"] => Section::Normalize,
         ["load"] => Section::Load,
@@ -206,12 +245,25 @@ fn is_known(section: Section, name: &str, is_table: bool, context: &Context) -> 
         Section::Normalize => is_table || catalog::setting_named(Group::Normalize, name).is_some(),
         Section::Load => catalog::setting_named(Group::Load, name).is_some(),
         Section::Source => is_table || catalog::setting_named(Group::Source, name).is_some(),
+        Section::Pipeline => is_table || catalog::setting_named(Group::Pipeline, name).is_some(),
+        Section::Database(_) => {
+            name == "credentials"
+                || (!is_table && catalog::setting_named(Group::Database, name).is_some())
+                || (is_table && catalog::is_dict_setting(name))
+        }
+        Section::DatabaseCredentials(db) => {
+            catalog::destination_credential_field(db, name).is_some()
+        }
     }
 }
 
-/// A table under `[destination]` whose name is a likely typo of `filesystem`.
+/// Destination tables Stowage knows: typos of these are reported.
+const KNOWN_DESTINATIONS: &[&str] = &["filesystem", "duckdb", "postgres"];
+
+/// A table under `[destination]` whose name is a likely typo of `filesystem` or a database.
 fn looks_like_filesystem(name: &str) -> bool {
-    name != "filesystem" && did_you_mean(name, ["filesystem"]).is_some()
+    !KNOWN_DESTINATIONS.contains(&name)
+        && did_you_mean(name, KNOWN_DESTINATIONS.iter().copied()).is_some()
 }
 
 fn known_names(section: Section, context: &Context) -> Vec<String> {
@@ -221,6 +273,22 @@ fn known_names(section: Section, context: &Context) -> Vec<String> {
                 .map(|f| f.name.to_string())
                 .collect();
         }
+        Section::DatabaseCredentials(db) => {
+            return catalog::destination_credential_fields(db)
+                .unwrap_or_default()
+                .iter()
+                .chain(catalog::unapplied_destination_credential_fields(db))
+                .map(|f| f.name.to_string())
+                .collect();
+        }
+        Section::Database(_) => {
+            let mut names: Vec<String> = catalog::settings_of(Group::Database)
+                .map(|s| s.name.to_string())
+                .collect();
+            names.push("credentials".into());
+            return names;
+        }
+        Section::Pipeline => Group::Pipeline,
         Section::Destination | Section::Filesystem => Group::Destination,
         Section::DataWriter => Group::DataWriter,
         Section::Normalize => Group::Normalize,
@@ -234,13 +302,14 @@ fn known_names(section: Section, context: &Context) -> Vec<String> {
         names.push("credentials".into());
     }
     if section == Section::Destination {
-        names.push("filesystem".into());
+        names.extend(KNOWN_DESTINATIONS.iter().map(|d| d.to_string()));
         names.extend(context.named.iter().cloned());
     }
     names
 }
 
 fn unknown(entry: &Entry, path: &[String], section: Section, context: &Context) -> Diagnostic {
+    let section_kind = section;
     let (name, parent) = path.split_last().expect("checked by the caller");
     let known = known_names(section, context);
     let suggestion = did_you_mean(name, known.iter().map(String::as_str));
@@ -259,6 +328,7 @@ fn unknown(entry: &Entry, path: &[String], section: Section, context: &Context) 
     Diagnostic {
         source: entry.source.clone(),
         message: format!("unknown setting `{name}` in [{section}]{hint}"),
+        database: section_kind.database(),
     }
 }
 
@@ -289,5 +359,6 @@ fn check_top_level(entry: &Entry, path: &[String]) -> Option<Diagnostic> {
     holds_its_key.then(|| Diagnostic {
         source: entry.source.clone(),
         message: format!("unknown section `{top}`; did you mean `{good}`?"),
+        database: None,
     })
 }

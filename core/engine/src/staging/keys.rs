@@ -12,7 +12,7 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-use crate::package::{Package, SCHEMA_FILE, write_atomic};
+use crate::package::{Package, SCHEMA_FILE};
 use crate::schema::Schema;
 use crate::{Error, Result};
 
@@ -213,15 +213,13 @@ pub fn hinted_schema(
     Schema::from_json(doc)
 }
 
-/// Writes `schema` as the package's schema and the pipeline's stored schema (if it differs
-/// from the package's).
-pub fn store_schema(package: &Package, workdir: &Path, schema: &Schema) -> Result<()> {
+/// Writes `schema` as the package's schema (if it differs); the pipeline's stored schema
+/// follows the package's when the package is saved (`pipeline::normalize_package_with`).
+pub fn store_package_schema(package: &Package, schema: &Schema) -> Result<()> {
     if crate::plan::package_schema(package)? == *schema {
         return Ok(());
     }
-    let text = schema.to_json().to_string();
-    package.write_file(SCHEMA_FILE, text.as_bytes())?;
-    write_atomic(&stored_schema_path(workdir, schema.name()), text.as_bytes())
+    package.write_file(SCHEMA_FILE, schema.to_json().to_string().as_bytes())
 }
 
 #[cfg(test)]

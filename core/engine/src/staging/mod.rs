@@ -243,7 +243,20 @@ pub fn run_with_destination(
         let finished_pending = finish_pending(ctx, &names.workdir)?;
         let last = finished_pending.last().map(|s| s.load_id.clone());
         let hash_before_run = keys::stored_hash(&names.workdir, &names.schema_name)?;
-        let normalized = crate::pipeline::normalize_package(
+        // The hinted schema and the record are written before the package becomes pending, so
+        // a crash can never leave it looking like a filesystem package.
+        let prepare = |package: &Package| -> Result<()> {
+            let schema = keys::hinted_schema(package, &table, &keys, hash_before_run.as_deref())?;
+            warehouse::check_schema(&schema, &table, &keys, ctx.staging)?;
+            keys::store_package_schema(package, &schema)?;
+            PackageRecord::of_run(
+                ctx.staging,
+                &options.format,
+                options.write_disposition.as_str(),
+            )
+            .write(package)
+        };
+        let normalized = crate::pipeline::normalize_package_with(
             ctx.backend,
             &options,
             &names,
@@ -251,25 +264,10 @@ pub fn run_with_destination(
             format,
             last.as_deref(),
             true,
+            Some(&prepare),
         )?;
+        fault::point("staging: package normalized");
         let mut package = normalized.package;
-        let recorded = keys::hinted_schema(&package, &table, &keys, hash_before_run.as_deref())
-            .and_then(|schema| {
-                warehouse::check_schema(&schema, &table, &keys, ctx.staging)?;
-                keys::store_schema(&package, &names.workdir, &schema)
-            })
-            .and_then(|()| {
-                PackageRecord::of_run(
-                    ctx.staging,
-                    &options.format,
-                    options.write_disposition.as_str(),
-                )
-                .write(&package)
-            });
-        if let Err(e) = recorded {
-            let _ = package.discard();
-            return Err(e);
-        }
         let load = load_package(ctx, &mut package, &names.workdir)?;
         Ok(RunSummary {
             load_id: package.load_id,
