@@ -561,6 +561,10 @@ fn starting_point(
             .unwrap_or_else(|| Schema::new(&names.schema_name)),
     };
     state.set("dataset_name", serde_json::json!(names.dataset));
+    match &options.staging {
+        Some(staging) => state.set_destinations(&staging.destination, Some("filesystem")),
+        None => state.set_destinations("filesystem", None),
+    }
     state.add_schema(&names.schema_name);
     Ok((schema, state))
 }

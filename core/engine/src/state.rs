@@ -86,6 +86,22 @@ impl PipelineState {
         self.doc.insert(key.into(), value);
     }
 
+    /// Records the destination (and staging) the pipeline loads to, as dlt does: `destination_type`
+    /// (`dlt.destinations.<name>`), and `staging_type`/`staging_name` only with a staging bucket.
+    pub fn set_destinations(&mut self, destination: &str, staging: Option<&str>) {
+        self.set("destination_type", json!(format!("dlt.destinations.{destination}")));
+        match staging {
+            Some(staging) => {
+                self.set("staging_type", json!(format!("dlt.destinations.{staging}")));
+                self.doc.entry("staging_name").or_insert(Value::Null);
+            }
+            None => {
+                self.doc.shift_remove("staging_type");
+                self.doc.shift_remove("staging_name");
+            }
+        }
+    }
+
     /// Adds `schema` to `schema_names` (and makes it the default if there is none).
     pub fn add_schema(&mut self, schema: &str) {
         let names = self.doc.entry("schema_names").or_insert_with(|| json!([]));

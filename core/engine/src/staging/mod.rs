@@ -11,9 +11,9 @@
 //! `insert-from-staging`; merge as `delete-insert` or `upsert` on the primary key (and
 //! `merge_key`, deduplicated in `dedup_sort` order; [`keys`] keeps them as schema hints),
 //! through the staging dataset `<dataset>_staging`. Everything that changes the destination's
-//! tables runs in one transaction, which also records the load in `_dlt_loads`: a failure
-//! leaves the destination as it was, and a resumed load that finds its `_dlt_loads` row skips
-//! it. Each package records how it is loaded ([`PackageRecord`]), so [`load_pending`] (`stowage
+//! tables runs in one transaction, which also records the load in `_dlt_loads` (and, when the
+//! pipeline state changed, its `_dlt_pipeline_state` row): a failure leaves the destination as
+//! it was, and a resumed load that finds its `_dlt_loads` row skips it. Each package records how it is loaded ([`PackageRecord`]), so [`load_pending`] (`stowage
 //! load`) finishes an interrupted or failed package into the same destination.
 
 mod format;

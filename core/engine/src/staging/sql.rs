@@ -361,6 +361,49 @@ pub fn insert_version(
     ))
 }
 
+/// dlt's pipeline-state table on SQL destinations (created from the schema like a data table).
+pub const STATE_TABLE: &str = crate::schema::STATE_TABLE;
+
+/// One `_dlt_pipeline_state` row, with dlt 1.31's values for SQL destinations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateRow {
+    /// `_state_version` of the state.
+    pub version: u64,
+    /// dlt's state engine version.
+    pub engine_version: u64,
+    /// The pipeline's name.
+    pub pipeline_name: String,
+    /// The state as the filesystem state file holds it: base64(zlib(JSON without `_local`)).
+    pub state: String,
+    /// When the state was extracted (ISO 8601, UTC).
+    pub created_at: String,
+    /// `_version_hash` of the state.
+    pub version_hash: String,
+    /// The load the state belongs to.
+    pub load_id: String,
+    /// The row's `_dlt_id`.
+    pub row_id: String,
+}
+
+/// The `_dlt_pipeline_state` row of a load whose pipeline state changed.
+pub fn insert_state(d: &Dialect, dataset: &str, row: &StateRow) -> Result<String> {
+    Ok(format!(
+        "INSERT INTO {}(\"version\", \"engine_version\", \"pipeline_name\", \"state\", \
+         \"created_at\", \"version_hash\", \"_dlt_load_id\", \"_dlt_id\") VALUES ({}, {}, {}, {}, \
+         CAST({} AS {}), {}, {}, {})",
+        qualified(dataset, STATE_TABLE),
+        row.version,
+        row.engine_version,
+        literal(&row.pipeline_name),
+        literal(&row.state),
+        literal(&row.created_at),
+        d.sql_type(DltType::Timestamp)?,
+        literal(&row.version_hash),
+        literal(&row.load_id),
+        literal(&row.row_id)
+    ))
+}
+
 /// The `_dlt_loads` row of a completed load (status 0).
 pub fn insert_load(
     d: &Dialect,
@@ -439,6 +482,33 @@ mod tests {
         assert!(
             sql.iter().all(|s| !s.contains("ROW_NUMBER")),
             "no dedup without a primary key: {sql:?}"
+        );
+    }
+
+    #[test]
+    fn the_state_row_has_dlts_columns_and_values() {
+        let d = Dialect {
+            types: vec![("timestamp".into(), "TIMESTAMP WITH TIME ZONE".into())],
+        };
+        let row = StateRow {
+            version: 2,
+            engine_version: 4,
+            pipeline_name: "p".into(),
+            state: "eNo=".into(),
+            created_at: "2026-01-01T00:00:00.000000+00:00".into(),
+            version_hash: "h".into(),
+            load_id: "1.5".into(),
+            row_id: "abc".into(),
+        };
+        let sql = insert_state(&d, "ds", &row).unwrap();
+        assert!(
+            sql.starts_with(
+                "INSERT INTO \"ds\".\"_dlt_pipeline_state\"(\"version\", \"engine_version\", \
+                 \"pipeline_name\", \"state\", \"created_at\", \"version_hash\", \"_dlt_load_id\", \
+                 \"_dlt_id\") VALUES (2, 4, 'p', 'eNo=', CAST('2026-01-01T00:00:00.000000+00:00' AS \
+                 TIMESTAMP WITH TIME ZONE), 'h', '1.5', 'abc')"
+            ),
+            "{sql}"
         );
     }
 

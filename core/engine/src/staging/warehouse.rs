@@ -3,7 +3,10 @@
 //! files (read through the staging bucket's backend) into the staging or final tables; apply
 //! every table chain's write disposition and record the load in `_dlt_loads` — all changes to
 //! final tables in one transaction. The package's schema is stored in `_dlt_version` (once
-//! per version hash, with the DDL that migrates to it), as dlt does on SQL destinations.
+//! per version hash, with the DDL that migrates to it), as dlt does on SQL destinations. When
+//! the package carries a changed pipeline state (when a filesystem load writes a
+//! `_dlt_pipeline_state/` file), the same transaction inserts its `_dlt_pipeline_state` row, so
+//! dlt's `sync_destination` restores it.
 
 use serde_json::Value;
 use stowage_plugin_sdk::{Backend, CopyColumn, CopyRequest, Destination};
@@ -12,12 +15,12 @@ use crate::disposition::{WriteDisposition, root_of};
 use crate::fault;
 use crate::loader::{LoadSummary, LoadTarget};
 use crate::package::{JobFile, Package};
-use crate::plan::package_schema;
+use crate::plan::{package_created_at, package_schema, package_state};
 use crate::plugins::DestinationInfo;
 use crate::schema::Schema;
 use crate::special_files::iso_utc;
 use crate::staging::keys::MergeKeys;
-use crate::staging::sql::{self, Dialect, MergeChain};
+use crate::staging::sql::{self, Dialect, MergeChain, StateRow};
 use crate::staging::stage::REFERENCE_EXT;
 use crate::staging::{MergeStrategy, ReplaceStrategy, StagingOptions};
 use crate::{Error, Result};
@@ -123,11 +126,14 @@ pub fn load_into_destination(
     };
     load.already_loaded = already_loaded(ctx.destination, main, &package.load_id)?;
     if !load.already_loaded {
+        let state = state_row(package)?;
         load.rows_copied = copy_to_staging(ctx, &schema, &chains, &references)?;
         fault::point("staging: copied to the staging dataset");
         let dest = ctx.destination;
         dest.execute("BEGIN")?;
-        let applied = apply_chains(ctx, &dialect, &schema, &chains, &references, package);
+        let applied = apply_chains(ctx, &schema, &chains, &references).and_then(|rows| {
+            record_load(ctx, &dialect, &schema, package, state.as_ref()).map(|()| rows)
+        });
         match applied {
             Ok(rows) => {
                 load.rows_copied += rows;
@@ -518,14 +524,12 @@ fn copy_reference(
     ctx.destination.copy_file(&request, reader)
 }
 
-/// Inside the transaction: every chain's disposition, then the `_dlt_loads` row.
+/// Inside the transaction: every chain's disposition (rows copied straight into final tables).
 fn apply_chains(
     ctx: &Context<'_>,
-    d: &Dialect,
     schema: &Schema,
     chains: &[Chain],
     references: &[Reference],
-    package: &Package,
 ) -> Result<u64> {
     let dest = ctx.destination;
     let main = ctx.target.dataset.as_str();
@@ -583,6 +587,24 @@ fn apply_chains(
             }
         }
     }
+    Ok(rows)
+}
+
+/// Inside the transaction, after the chains: the `_dlt_pipeline_state` row (if the state
+/// changed), then the `_dlt_loads` row.
+fn record_load(
+    ctx: &Context<'_>,
+    d: &Dialect,
+    schema: &Schema,
+    package: &Package,
+    state: Option<&StateRow>,
+) -> Result<()> {
+    let dest = ctx.destination;
+    let main = ctx.target.dataset.as_str();
+    if let Some(row) = state {
+        dest.execute(&sql::insert_state(d, main, row)?)
+            .map_err(|e| e.while_doing("recording the pipeline state"))?;
+    }
     let inserted_at = iso_utc(chrono::Utc::now());
     dest.execute(&sql::insert_load(
         d,
@@ -591,8 +613,29 @@ fn apply_chains(
         schema.name(),
         &inserted_at,
         schema.version_hash(),
-    )?)?;
-    Ok(rows)
+    )?)
+}
+
+/// The `_dlt_pipeline_state` row of the package's pipeline state, if the package carries one
+/// (only when the state changed): dlt's values, the state encoded as in the filesystem state
+/// file, `created_at` the package's creation (dlt's extract time), a new `_dlt_id`.
+fn state_row(package: &Package) -> Result<Option<StateRow>> {
+    let Some(state) = package_state(package)? else {
+        return Ok(None);
+    };
+    Ok(Some(StateRow {
+        version: state.version(),
+        engine_version: crate::state::STATE_ENGINE_VERSION,
+        pipeline_name: state
+            .get_str("pipeline_name")
+            .unwrap_or_default()
+            .to_string(),
+        state: state.encode()?,
+        created_at: iso_utc(package_created_at(package)?),
+        version_hash: state.version_hash().to_string(),
+        load_id: package.load_id.clone(),
+        row_id: crate::ids::new_row_id(),
+    }))
 }
 
 /// Rows per table of a dataset (for summaries and tests).
