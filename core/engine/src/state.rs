@@ -89,7 +89,10 @@ impl PipelineState {
     /// Records the destination (and staging) the pipeline loads to, as dlt does: `destination_type`
     /// (`dlt.destinations.<name>`), and `staging_type`/`staging_name` only with a staging bucket.
     pub fn set_destinations(&mut self, destination: &str, staging: Option<&str>) {
-        self.set("destination_type", json!(format!("dlt.destinations.{destination}")));
+        self.set(
+            "destination_type",
+            json!(format!("dlt.destinations.{destination}")),
+        );
         match staging {
             Some(staging) => {
                 self.set("staging_type", json!(format!("dlt.destinations.{staging}")));
