@@ -268,7 +268,7 @@ pub fn render_table(result: &TextResult) -> Vec<String> {
     }
     let n = rows.len();
     out.push(match (result.truncated, n) {
-        (true, _) => format!("({n} rows shown; more not shown: raise --max-rows or use --output)"),
+        (true, _) => format!("({n} rows shown; more rows not shown)"),
         (false, 1) => "(1 row)".to_string(),
         (false, _) => format!("({n} rows)"),
     });

@@ -234,7 +234,12 @@ fn errors_name_the_table_and_the_dataset_and_exit_1() {
         "SELECT * FROM nope",
     ]));
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out).1.contains("nope"), "{:?}", text(&out));
+    let stderr = text(&out).1;
+    assert!(stderr.contains("nope"), "{stderr}");
+    // The dataset's tables are listed, and Stowage's wrapping statement is not shown.
+    assert!(stderr.contains("tables in dataset"), "{stderr}");
+    assert!(stderr.contains("users__tags"), "{stderr}");
+    assert!(!stderr.contains("DESCRIBE"), "{stderr}");
     let out = run(stowage(&plugins, work).args([
         "sql",
         "--bucket-url",

@@ -149,9 +149,12 @@ impl<'a> SqlSession<'a> {
     pub fn query_text(&self, query: &str, max_rows: usize) -> Result<TextResult> {
         let query = trim_statement(query);
         self.prepare(query)?;
-        let described = self.db.query(&format!(
-            "SELECT column_name, column_type FROM (DESCRIBE {query})"
-        ))?;
+        let described = self
+            .db
+            .query(&format!(
+                "SELECT column_name, column_type FROM (DESCRIBE {query})"
+            ))
+            .map_err(|e| self.for_user(&e))?;
         let columns = json_lines(&described)?
             .into_iter()
             .map(|row| (text_of(&row["column_name"]), text_of(&row["column_type"])))
@@ -182,6 +185,25 @@ impl<'a> SqlSession<'a> {
             rows,
             truncated,
         })
+    }
+
+    /// DuckDB's error without the wrapping statement Stowage sent, and for an unknown table the
+    /// dataset's tables (DuckDB's own suggestion may name one of its catalog tables).
+    fn for_user(&self, e: &Error) -> Error {
+        let text = e.to_string();
+        let text = text.split(" (sql=").next().unwrap_or(&text).trim_end();
+        let text = text
+            .strip_prefix("duckdb: running a query: ")
+            .unwrap_or(text);
+        // DuckDB's caret excerpt points into the wrapping statement, not the user's.
+        let text = text.split("\n\nLINE ").next().unwrap_or(text).trim_end();
+        let first = text.lines().next().unwrap_or(text);
+        if first.contains("Catalog Error: Table with name") {
+            let tables = self.dataset.tables().join(", ");
+            let name = self.dataset.name();
+            return Error::invalid(format!("{first} (tables in dataset `{name}`: {tables})"));
+        }
+        Error::invalid(text.to_string())
     }
 
     /// Runs `query`; the whole result as typed Arrow batches.
