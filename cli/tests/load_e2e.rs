@@ -8,8 +8,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use common::*;
 use serde_json::Value;
@@ -26,13 +25,6 @@ fn write_events(path: &Path, n: usize) {
 
 fn bucket_url(work: &Path) -> String {
     work.join("bucket").display().to_string()
-}
-
-fn ok(cmd: &mut Command) -> (String, String) {
-    let out = run(cmd);
-    let (stdout, stderr) = text(&out);
-    assert!(out.status.success(), "stdout: {stdout}\nstderr: {stderr}");
-    (stdout, stderr)
 }
 
 fn json_line(stdout: &str) -> Value {
@@ -93,15 +85,7 @@ fn crash_points(plugins: &Path) -> Vec<(u64, String)> {
     let work = tempfile::tempdir().unwrap();
     first_run(plugins, work.path());
     let trace = work.path().join("trace.txt");
-    ok(replace_run(plugins, work.path()).env("STOWAGE_FAULT_TRACE", &trace));
-    std::fs::read_to_string(&trace)
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let (n, label) = l.split_once(' ').unwrap();
-            (n.parse().unwrap(), label.to_string())
-        })
-        .collect()
+    traced_crash_points(&mut replace_run(plugins, work.path()), &trace)
 }
 
 /// 20 distinct points: the first of every kind, the last, then evenly spread.
@@ -125,27 +109,11 @@ fn pick_twenty(points: &[(u64, String)]) -> Vec<u64> {
 
 /// Runs the replace run until crash point `n` and kills it with SIGKILL there.
 fn kill_at(plugins: &Path, work: &Path, n: u64) {
-    let marker = work.join("fault-reached");
-    let mut child = replace_run(plugins, work)
-        .env("STOWAGE_FAULT_AT", n.to_string())
-        .env("STOWAGE_FAULT_FILE", &marker)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while !marker.exists() {
-        if let Some(status) = child.try_wait().unwrap() {
-            panic!("the run ended ({status}) before crash point {n}");
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("crash point {n} not reached within the deadline");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
+    kill_at_crash_point(
+        &mut replace_run(plugins, work),
+        &work.join("fault-reached"),
+        n,
+    );
 }
 
 #[test]

@@ -5,18 +5,21 @@
 mod common;
 
 use std::io::Write;
-use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
-use common::{moto_bucket, plugin_dir, run, server_env, stowage, text};
+use common::{
+    MotoBucket, kill_at_crash_point, ok, ok_with_stdin, plugin_dir, run, server_env, stowage, text,
+};
 use serde_json::Value;
 
-fn ok(cmd: &mut Command) -> (String, String) {
-    let out = run(cmd);
-    let (stdout, stderr) = text(&out);
-    assert!(out.status.success(), "stdout: {stdout}\nstderr: {stderr}");
-    (stdout, stderr)
+/// `stowage <command…> --pipeline sqlp --bucket-url lake <rest…>`: the pipeline of these tests.
+fn sqlp(plugins: &Path, work: &Path, command: &[&str], rest: &[&str]) -> Command {
+    let mut cmd = stowage(plugins, work);
+    cmd.args(command)
+        .args(["--pipeline", "sqlp", "--bucket-url", "lake"])
+        .args(rest);
+    cmd
 }
 
 /// `n` users from `first` on, each with `id % 3 + 1` tags.
@@ -101,6 +104,15 @@ fn count(plugins: &Path, work: &Path, args: &[&str], env: &[(&str, &str)], query
     rows[0]["n"].as_i64().unwrap_or_else(|| panic!("{rows:?}"))
 }
 
+/// The built plugins and a temp work dir whose local bucket `lake` holds the three loads;
+/// `None` (skip) without plugins.
+fn three_loads_in_lake() -> Option<(PathBuf, tempfile::TempDir)> {
+    let plugins = plugin_dir()?;
+    let work = tempfile::tempdir().unwrap();
+    three_loads(&plugins, work.path(), "lake", &[]);
+    Some((plugins, work))
+}
+
 /// Checks counts, a parent/child join and values of the three loads against the input.
 fn check_three_loads(plugins: &Path, work: &Path, args: &[&str], env: &[(&str, &str)]) {
     assert_eq!(
@@ -154,10 +166,10 @@ fn check_three_loads(plugins: &Path, work: &Path, args: &[&str], env: &[(&str, &
 
 #[test]
 fn sql_over_a_local_bucket_with_three_formats_and_nested_tables() {
-    let Some(plugins) = plugin_dir() else { return };
-    let work = tempfile::tempdir().unwrap();
+    let Some((plugins, work)) = three_loads_in_lake() else {
+        return;
+    };
     let work = work.path();
-    three_loads(&plugins, work, "lake", &[]);
     check_three_loads(
         &plugins,
         work,
@@ -177,14 +189,12 @@ fn sql_over_a_local_bucket_with_three_formats_and_nested_tables() {
     );
 
     // The aligned table on stdout.
-    let (table, _) = ok(stowage(&plugins, work).args([
-        "sql",
-        "--pipeline",
-        "sqlp",
-        "--bucket-url",
-        "lake",
-        "SELECT id, name FROM users WHERE id < 2 ORDER BY id",
-    ]));
+    let (table, _) = ok(&mut sqlp(
+        &plugins,
+        work,
+        &["sql"],
+        &["SELECT id, name FROM users WHERE id < 2 ORDER BY id"],
+    ));
     assert_eq!(
         table.lines().collect::<Vec<_>>(),
         vec![
@@ -200,16 +210,7 @@ fn sql_over_a_local_bucket_with_three_formats_and_nested_tables() {
     let csv = work.join("out.csv");
     let parquet = work.join("out.parquet");
     for (format, file) in [("csv", &csv), ("parquet", &parquet)] {
-        ok(stowage(&plugins, work)
-            .args([
-                "sql",
-                "--pipeline",
-                "sqlp",
-                "--bucket-url",
-                "lake",
-                "--output",
-                format,
-            ])
+        ok(sqlp(&plugins, work, &["sql"], &["--output", format])
             .arg(file)
             .arg("SELECT id, name FROM users ORDER BY id"));
     }
@@ -221,18 +222,11 @@ fn sql_over_a_local_bucket_with_three_formats_and_nested_tables() {
 
 #[test]
 fn errors_name_the_table_and_the_dataset_and_exit_1() {
-    let Some(plugins) = plugin_dir() else { return };
-    let work = tempfile::tempdir().unwrap();
+    let Some((plugins, work)) = three_loads_in_lake() else {
+        return;
+    };
     let work = work.path();
-    three_loads(&plugins, work, "lake", &[]);
-    let out = run(stowage(&plugins, work).args([
-        "sql",
-        "--pipeline",
-        "sqlp",
-        "--bucket-url",
-        "lake",
-        "SELECT * FROM nope",
-    ]));
+    let out = run(&mut sqlp(&plugins, work, &["sql"], &["SELECT * FROM nope"]));
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out).1;
     assert!(stderr.contains("nope"), "{stderr}");
@@ -254,49 +248,30 @@ fn errors_name_the_table_and_the_dataset_and_exit_1() {
         stderr.contains("`other`") && stderr.contains("_dlt_version"),
         "{stderr}"
     );
-    let out = run(stowage(&plugins, work).args([
-        "show",
-        "nope",
-        "--pipeline",
-        "sqlp",
-        "--bucket-url",
-        "lake",
-    ]));
+    let out = run(&mut sqlp(&plugins, work, &["show", "nope"], &[]));
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out).1.contains("no table `nope`"), "{:?}", text(&out));
 }
 
 #[test]
 fn show_table_prints_schema_rows_per_load_and_first_rows() {
-    let Some(plugins) = plugin_dir() else { return };
-    let work = tempfile::tempdir().unwrap();
+    let Some((plugins, work)) = three_loads_in_lake() else {
+        return;
+    };
     let work = work.path();
-    three_loads(&plugins, work, "lake", &[]);
-    let (out, _) = ok(stowage(&plugins, work).args([
-        "show",
-        "users__tags",
-        "--pipeline",
-        "sqlp",
-        "--bucket-url",
-        "lake",
-        "--rows",
-        "3",
-    ]));
+    let (out, _) = ok(&mut sqlp(
+        &plugins,
+        work,
+        &["show", "users__tags"],
+        &["--rows", "3"],
+    ));
     assert!(out.contains("nested in `users`"), "{out}");
     assert!(out.contains("_dlt_parent_id"), "{out}");
     assert!(out.contains("committed total"), "{out}");
     let total: usize = (0..30).map(tags_of).sum();
     assert!(out.contains(&format!("{total}")), "{out}");
     assert!(out.contains("(3 rows shown"), "{out}");
-    let (json, _) = ok(stowage(&plugins, work).args([
-        "show",
-        "users",
-        "--pipeline",
-        "sqlp",
-        "--bucket-url",
-        "lake",
-        "--json",
-    ]));
+    let (json, _) = ok(&mut sqlp(&plugins, work, &["show", "users"], &["--json"]));
     let doc: Value = serde_json::from_str(json.trim()).unwrap();
     let loads = doc["loads"].as_array().unwrap();
     assert_eq!(loads.len(), 3);
@@ -328,34 +303,13 @@ fn a_load_killed_before_its_marker_is_invisible_unless_included() {
     let work = work.path();
     second_load(&plugins, work, Some(marker_point), None);
     let pipeline = ["--pipeline", "sqlp", "--bucket-url", "lake"];
+    let committed = |query: &str| count(&plugins, work, &pipeline, &[], query);
+    assert_eq!(committed("SELECT count(*) AS n FROM users"), 10);
     assert_eq!(
-        count(
-            &plugins,
-            work,
-            &pipeline,
-            &[],
-            "SELECT count(*) AS n FROM users"
-        ),
-        10
-    );
-    assert_eq!(
-        count(
-            &plugins,
-            work,
-            &pipeline,
-            &[],
-            "SELECT count(*) AS n FROM users WHERE id >= 100"
-        ),
+        committed("SELECT count(*) AS n FROM users WHERE id >= 100"),
         0
     );
-    let (_, stderr) = ok(stowage(&plugins, work).args([
-        "sql",
-        "--pipeline",
-        "sqlp",
-        "--bucket-url",
-        "lake",
-        "SELECT 1",
-    ]));
+    let (_, stderr) = ok(&mut sqlp(&plugins, work, &["sql"], &["SELECT 1"]));
     assert!(stderr.contains("uncommitted"), "{stderr}");
     let all = [
         "--pipeline",
@@ -364,29 +318,14 @@ fn a_load_killed_before_its_marker_is_invisible_unless_included() {
         "lake",
         "--include-uncommitted",
     ];
-    assert_eq!(
-        count(&plugins, work, &all, &[], "SELECT count(*) AS n FROM users"),
-        20
-    );
+    let everything = |query: &str| count(&plugins, work, &all, &[], query);
+    assert_eq!(everything("SELECT count(*) AS n FROM users"), 20);
     let tags: usize = (0..10).chain(100..110).map(tags_of).sum();
     assert_eq!(
-        count(
-            &plugins,
-            work,
-            &all,
-            &[],
-            "SELECT count(*) AS n FROM users__tags"
-        ) as usize,
+        everything("SELECT count(*) AS n FROM users__tags") as usize,
         tags
     );
-    let (shown, _) = ok(stowage(&plugins, work).args([
-        "show",
-        "users",
-        "--pipeline",
-        "sqlp",
-        "--bucket-url",
-        "lake",
-    ]));
+    let (shown, _) = ok(&mut sqlp(&plugins, work, &["show", "users"], &[]));
     assert!(
         shown.contains("uncommitted (no _dlt_loads marker)"),
         "{shown}"
@@ -398,45 +337,14 @@ fn a_load_killed_before_its_marker_is_invisible_unless_included() {
 fn second_load(plugins: &Path, work: &Path, kill_at: Option<u64>, trace: Option<&Path>) {
     write_users(&work.join("a.ndjson"), 0, 10);
     write_users(&work.join("b.ndjson"), 100, 10);
-    let args = |input: &str| {
-        let mut cmd = stowage(plugins, work);
-        cmd.args([
-            "run",
-            input,
-            "--table",
-            "users",
-            "--pipeline",
-            "sqlp",
-            "--bucket-url",
-            "lake",
-            "-q",
-        ]);
-        cmd
-    };
+    let args = |input: &str| sqlp(plugins, work, &["run", input, "--table", "users"], &["-q"]);
     ok(&mut args("a.ndjson"));
     let mut cmd = args("b.ndjson");
     if let Some(trace) = trace {
         ok(cmd.env("STOWAGE_FAULT_TRACE", trace));
         return;
     }
-    let reached = work.join("fault-reached");
-    let mut child = cmd
-        .env("STOWAGE_FAULT_AT", kill_at.unwrap().to_string())
-        .env("STOWAGE_FAULT_FILE", &reached)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while !reached.exists() {
-        if let Some(status) = child.try_wait().unwrap() {
-            panic!("the run ended ({status}) before the marker crash point");
-        }
-        assert!(Instant::now() < deadline, "crash point not reached in time");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
+    kill_at_crash_point(&mut cmd, &work.join("fault-reached"), kill_at.unwrap());
 }
 
 #[test]
@@ -446,24 +354,9 @@ fn the_interactive_prompt_reads_statements_from_stdin() {
     let work = work.path();
     std::fs::create_dir_all(work.join(".dlt")).unwrap();
     three_loads(&plugins, work, "lake", &[]);
-    let mut child = stowage(&plugins, work)
-        .args(["sql", "--pipeline", "sqlp", "--bucket-url", "lake"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
     let script = "SELECT count(*) AS n\n  FROM users;\nSELECT no_such_column FROM users;\n.tables\n\
                   SELECT max(id) AS top FROM users;\n.quit\nSELECT 'never run';\n";
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(script.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let (stdout, stderr) = text(&out);
-    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let (stdout, stderr) = ok_with_stdin(&mut sqlp(&plugins, work, &["sql"], &[]), script);
     assert!(stdout.contains("n\n--\n30\n(1 row)"), "{stdout}");
     assert!(stdout.contains("users__tags"), "{stdout}");
     assert!(stdout.contains("top\n---\n 29\n(1 row)"), "{stdout}");
@@ -479,39 +372,14 @@ fn the_interactive_prompt_reads_statements_from_stdin() {
 #[test]
 fn sql_over_s3_reads_files_through_the_backend_plugin() {
     let Some(plugins) = plugin_dir() else { return };
-    let Some(endpoint) = server_env("EMU_S3_ENDPOINT") else {
+    let Some(s3) = MotoBucket::create("stowage-sql") else {
         return;
     };
-    let key_id = std::env::var("EMU_S3_ACCESS_KEY").unwrap_or_else(|_| "test".into());
-    let secret = std::env::var("EMU_S3_SECRET_KEY").unwrap_or_else(|_| "test".into());
-    let bucket = format!(
-        "stowage-sql-{}-{}",
-        std::process::id(),
-        rand_tag() % 1_000_000_000
-    );
-    moto_bucket(&endpoint, &bucket);
-    let url = format!("s3://{bucket}/raw");
-    let env = [
-        (
-            "DESTINATION__FILESYSTEM__CREDENTIALS__ENDPOINT_URL",
-            endpoint.as_str(),
-        ),
-        (
-            "DESTINATION__FILESYSTEM__CREDENTIALS__AWS_ACCESS_KEY_ID",
-            key_id.as_str(),
-        ),
-        (
-            "DESTINATION__FILESYSTEM__CREDENTIALS__AWS_SECRET_ACCESS_KEY",
-            secret.as_str(),
-        ),
-        (
-            "DESTINATION__FILESYSTEM__CREDENTIALS__REGION_NAME",
-            "us-east-1",
-        ),
-    ];
+    let (url, secret) = (&s3.url, &s3.secret);
+    let env = s3.env();
     let work = tempfile::tempdir().unwrap();
     let work = work.path();
-    three_loads(&plugins, work, &url, &env);
+    three_loads(&plugins, work, url, &env);
     let args = ["--bucket-url", url.as_str(), "--dataset", "sqlp_dataset"];
     check_three_loads(&plugins, work, &args, &env);
 
@@ -529,7 +397,7 @@ fn sql_over_s3_reads_files_through_the_backend_plugin() {
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("{stderr}"));
     assert!(bytes > 0, "{stderr}");
-    assert!(!stdout.contains(&secret) || secret.len() < 5, "{stdout}");
+    assert!(!stdout.contains(secret) || secret.len() < 5, "{stdout}");
 }
 
 #[test]

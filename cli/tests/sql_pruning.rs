@@ -8,9 +8,8 @@ mod common;
 
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
-use common::{moto_bucket, plugin_dir, run, server_env, stowage, text};
+use common::{MotoBucket, ok, ok_with_stdin, plugin_dir, stowage};
 
 const ROWS: u64 = 12_000;
 
@@ -23,13 +22,6 @@ const QUERIES: &[&str] = &[
     "SELECT * EXCLUDE (_dlt_id, _dlt_load_id) FROM wide ORDER BY id LIMIT 20",
     "SELECT w.id, v.b FROM wide w JOIN wide v ON w.id = v.id + 1 WHERE w.id < 50 ORDER BY 1",
 ];
-
-fn ok(cmd: &mut Command) -> (String, String) {
-    let out = run(cmd);
-    let (stdout, stderr) = text(&out);
-    assert!(out.status.success(), "stdout: {stdout}\nstderr: {stderr}");
-    (stdout, stderr)
-}
 
 /// Rows with an id and three 96-character hex columns (they barely compress).
 fn write_wide(path: &Path) {
@@ -99,43 +91,14 @@ fn stats_of(stderr: &str) -> (u64, u64) {
     (read, total)
 }
 
-fn unique() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("{}-{}", std::process::id(), nanos % 1_000_000_000)
-}
-
 #[test]
 fn one_column_of_remote_parquet_reads_only_its_chunks_with_identical_results() {
     let Some(plugins) = plugin_dir() else { return };
-    let Some(endpoint) = server_env("EMU_S3_ENDPOINT") else {
+    let Some(s3) = MotoBucket::create("stowage-prune") else {
         return;
     };
-    let key_id = std::env::var("EMU_S3_ACCESS_KEY").unwrap_or_else(|_| "test".into());
-    let secret = std::env::var("EMU_S3_SECRET_KEY").unwrap_or_else(|_| "test".into());
-    let bucket = format!("stowage-prune-{}", unique());
-    moto_bucket(&endpoint, &bucket);
-    let url = format!("s3://{bucket}/raw");
-    let env = [
-        (
-            "DESTINATION__FILESYSTEM__CREDENTIALS__ENDPOINT_URL",
-            endpoint.as_str(),
-        ),
-        (
-            "DESTINATION__FILESYSTEM__CREDENTIALS__AWS_ACCESS_KEY_ID",
-            key_id.as_str(),
-        ),
-        (
-            "DESTINATION__FILESYSTEM__CREDENTIALS__AWS_SECRET_ACCESS_KEY",
-            secret.as_str(),
-        ),
-        (
-            "DESTINATION__FILESYSTEM__CREDENTIALS__REGION_NAME",
-            "us-east-1",
-        ),
-    ];
+    let url = s3.url.clone();
+    let env = s3.env();
     let work = tempfile::tempdir().unwrap();
     let work = work.path();
     let input = work.join("wide.ndjson");
@@ -190,24 +153,10 @@ fn session(
     env: &[(&str, &str)],
     statements: &[&str],
 ) -> String {
-    let mut child = stowage(plugins, work)
-        .envs(env.iter().copied())
+    let mut cmd = stowage(plugins, work);
+    cmd.envs(env.iter().copied())
         .args(["sql", "--bucket-url", bucket, "--dataset", "prunep_dataset"])
-        .args(["--max-rows", "100000"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        .args(["--max-rows", "100000"]);
     let script: String = statements.iter().map(|s| format!("{s};\n")).collect();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{script}.quit\n").as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let (stdout, stderr) = text(&out);
-    assert!(out.status.success(), "{stdout}\n{stderr}");
-    stdout
+    ok_with_stdin(&mut cmd, &format!("{script}.quit\n")).0
 }

@@ -6,23 +6,15 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
-use common::{plugin_dir, run, stowage, text};
+use common::{kill_at_crash_point, ok, plugin_dir, run, stowage, text, traced_crash_points};
 use serde_json::Value;
 use stowage::Options;
 use stowage::plugins::{DiscoveryConfig, Registry};
 use stowage::staging::query_rows;
 
 const ROWS: &str = "{\"id\":1,\"name\":\"a\"}\n{\"id\":2,\"name\":\"b\"}\n";
-
-fn ok(cmd: &mut Command) -> (String, String) {
-    let out = run(cmd);
-    let (stdout, stderr) = text(&out);
-    assert!(out.status.success(), "stdout: {stdout}\nstderr: {stderr}");
-    (stdout, stderr)
-}
 
 fn failed(cmd: &mut Command) -> (String, String) {
     let out = run(cmd);
@@ -81,14 +73,7 @@ fn destination_type_in_config_loads_into_duckdb_and_flags_override_it() {
             "{config}"
         );
         // The flag wins: a filesystem load, the database is untouched.
-        ok(stowage(&plugins, work).args([
-            "run",
-            "rows.ndjson",
-            "--table",
-            "t",
-            "--destination",
-            "filesystem",
-        ]));
+        ok(&mut run_rows(&plugins, work, "filesystem"));
         assert!(
             work.join("_storage/stowage_dataset/_dlt_loads").is_dir(),
             "{config}: a filesystem load"
@@ -154,14 +139,7 @@ fn config_show_for_postgres_masks_the_password_and_typos_refuse_the_run() {
     assert!(!out.contains("Pg-Sekr3t-xyz"), "{out}");
 
     // The run is refused before connecting, naming the key.
-    let (out, err) = failed(stowage(&plugins, work).args([
-        "run",
-        "rows.ndjson",
-        "--table",
-        "t",
-        "--destination",
-        "postgres",
-    ]));
+    let (out, err) = failed(&mut run_rows(&plugins, work, "postgres"));
     assert!(
         err.contains("`sesion_timezone`") && err.contains("did you mean `session_timezone`?"),
         "{err}"
@@ -169,34 +147,18 @@ fn config_show_for_postgres_masks_the_password_and_typos_refuse_the_run() {
     assert!(!format!("{out}{err}").contains("Pg-Sekr3t-xyz"));
 }
 
-/// Runs a staged append until crash point `n`, then kills it with SIGKILL.
-fn kill_at(plugins: &Path, work: &Path, n: u64) {
-    let marker = work.join("fault-reached");
-    let mut child = stowage(plugins, work)
-        .args([
-            "run",
-            "rows.ndjson",
-            "--table",
-            "t",
-            "--destination",
-            "duckdb",
-        ])
-        .env("STOWAGE_FAULT_AT", n.to_string())
-        .env("STOWAGE_FAULT_FILE", &marker)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while !marker.exists() {
-        if let Some(status) = child.try_wait().unwrap() {
-            panic!("the run ended ({status}) before crash point {n}");
-        }
-        assert!(Instant::now() < deadline, "crash point {n} not reached");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
+/// `stowage run rows.ndjson --table t --destination <destination>`.
+fn run_rows(plugins: &Path, work: &Path, destination: &str) -> Command {
+    let mut cmd = stowage(plugins, work);
+    cmd.args([
+        "run",
+        "rows.ndjson",
+        "--table",
+        "t",
+        "--destination",
+        destination,
+    ]);
+    cmd
 }
 
 #[test]
@@ -204,30 +166,20 @@ fn a_package_killed_as_soon_as_it_is_pending_is_already_recorded_as_staged() {
     let Some(plugins) = plugin_dir() else { return };
     let traced = project("", "");
     let trace = traced.path().join("trace.txt");
-    ok(stowage(&plugins, traced.path())
-        .args([
-            "run",
-            "rows.ndjson",
-            "--table",
-            "t",
-            "--destination",
-            "duckdb",
-        ])
-        .env("STOWAGE_FAULT_TRACE", &trace));
-    let first = std::fs::read_to_string(&trace)
-        .unwrap()
-        .lines()
-        .next()
-        .unwrap()
-        .to_string();
+    let points = traced_crash_points(&mut run_rows(&plugins, traced.path(), "duckdb"), &trace);
     assert_eq!(
-        first, "1 staging: package normalized",
+        points[0],
+        (1, "staging: package normalized".to_string()),
         "the first crash point"
     );
 
     let work = project("", "");
     let work = work.path();
-    kill_at(&plugins, work, 1);
+    kill_at_crash_point(
+        &mut run_rows(&plugins, work, "duckdb"),
+        &work.join("fault-reached"),
+        1,
+    );
     let pipelines = work.join("pipelines/stowage/load/normalized");
     let pending: Vec<_> = std::fs::read_dir(&pipelines).unwrap().collect();
     assert_eq!(pending.len(), 1);
@@ -236,14 +188,7 @@ fn a_package_killed_as_soon_as_it_is_pending_is_already_recorded_as_staged() {
         serde_json::from_slice(&std::fs::read(package.join("staging.json")).unwrap()).unwrap();
     assert_eq!(record["destination"], "duckdb");
 
-    let (_, err) = failed(stowage(&plugins, work).args([
-        "run",
-        "rows.ndjson",
-        "--table",
-        "t",
-        "--destination",
-        "filesystem",
-    ]));
+    let (_, err) = failed(&mut run_rows(&plugins, work, "filesystem"));
     assert!(err.contains("staged for destination `duckdb`"), "{err}");
     assert!(!work.join("_storage/stowage_dataset/_dlt_loads").exists());
     let (out, _) = ok(stowage(&plugins, work).args(["load", "--json"]));

@@ -13,21 +13,13 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
-use common::{plugin_dir, run, stowage, text};
+use common::{kill_at_crash_point, ok, plugin_dir, run, stowage, text, traced_crash_points};
 use serde_json::Value;
 use stowage::Options;
 use stowage::plugins::{DiscoveryConfig, Registry};
 use stowage::staging::query_rows;
-
-fn ok(cmd: &mut Command) -> (String, String) {
-    let out = run(cmd);
-    let (stdout, stderr) = text(&out);
-    assert!(out.status.success(), "stdout: {stdout}\nstderr: {stderr}");
-    (stdout, stderr)
-}
 
 /// Rows of a query on `<work>/stowage.duckdb`, through the built duckdb plugin.
 fn duckdb_rows(plugins: &Path, work: &Path, sql: &str) -> Vec<Value> {
@@ -82,40 +74,16 @@ fn crash_points(plugins: &Path) -> Vec<(u64, String)> {
     let work = tempfile::tempdir().unwrap();
     first_run(plugins, work.path());
     let trace = work.path().join("trace.txt");
-    ok(staged_merge(plugins, work.path(), "second.ndjson").env("STOWAGE_FAULT_TRACE", &trace));
-    std::fs::read_to_string(&trace)
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let (n, label) = l.split_once(' ').unwrap();
-            (n.parse().unwrap(), label.to_string())
-        })
-        .collect()
+    traced_crash_points(
+        &mut staged_merge(plugins, work.path(), "second.ndjson"),
+        &trace,
+    )
 }
 
 /// Runs the second run until crash point `n` and kills it there with SIGKILL.
 fn kill_at(plugins: &Path, work: &Path, n: u64) {
-    let marker = work.join("fault-reached");
-    let mut child = staged_merge(plugins, work, "second.ndjson")
-        .env("STOWAGE_FAULT_AT", n.to_string())
-        .env("STOWAGE_FAULT_FILE", &marker)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while !marker.exists() {
-        if let Some(status) = child.try_wait().unwrap() {
-            panic!("the run ended ({status}) before crash point {n}");
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("crash point {n} not reached within the deadline");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
+    let mut cmd = staged_merge(plugins, work, "second.ndjson");
+    kill_at_crash_point(&mut cmd, &work.join("fault-reached"), n);
 }
 
 /// One root row: `(id, v, name, kids…)`.

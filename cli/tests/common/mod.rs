@@ -136,3 +136,129 @@ pub fn moto_bucket(endpoint: &str, name: &str) {
         "creating bucket {name}: {reply}"
     );
 }
+
+/// Runs `cmd`, asserts it succeeded (printing both streams if not); its stdout and stderr.
+pub fn ok(cmd: &mut Command) -> (String, String) {
+    let out = run(cmd);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "stdout: {stdout}\nstderr: {stderr}");
+    (stdout, stderr)
+}
+
+/// Runs `cmd` with `input` on its stdin, asserts it succeeded (printing both streams if not);
+/// its stdout and stderr.
+pub fn ok_with_stdin(cmd: &mut Command, input: &str) -> (String, String) {
+    let mut child = cmd
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    (stdout, stderr)
+}
+
+/// The crash points `cmd` passes, from a successful run of it traced into `trace`: (n, label).
+pub fn traced_crash_points(cmd: &mut Command, trace: &Path) -> Vec<(u64, String)> {
+    ok(cmd.env("STOWAGE_FAULT_TRACE", trace));
+    std::fs::read_to_string(trace)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let (n, label) = l.split_once(' ').unwrap();
+            (n.parse().unwrap(), label.to_string())
+        })
+        .collect()
+}
+
+/// Runs `cmd` until crash point `n` (it creates `marker` there) and kills it with SIGKILL;
+/// panics if it ends first or does not get there within two minutes.
+pub fn kill_at_crash_point(cmd: &mut Command, marker: &Path, n: u64) {
+    let mut child = cmd
+        .env("STOWAGE_FAULT_AT", n.to_string())
+        .env("STOWAGE_FAULT_FILE", marker)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !marker.exists() {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("the run ended ({status}) before crash point {n}");
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("crash point {n} not reached within the deadline");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+}
+
+/// `<prefix>-<pid>-<n>`: a name unique to this process and moment.
+pub fn unique_name(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{prefix}-{}-{}", std::process::id(), nanos % 1_000_000_000)
+}
+
+/// A fresh bucket on the S3 server at `EMU_S3_ENDPOINT` (moto, which accepts any credentials)
+/// and dlt's credential env vars for it.
+pub struct MotoBucket {
+    /// `s3://<bucket>/raw`.
+    pub url: String,
+    /// The secret access key (`EMU_S3_SECRET_KEY`, default `test`).
+    pub secret: String,
+    endpoint: String,
+    key_id: String,
+}
+
+impl MotoBucket {
+    /// Creates `<prefix>-<pid>-<n>`; `None` (skip) outside CI when the server is not set.
+    pub fn create(prefix: &str) -> Option<MotoBucket> {
+        let endpoint = server_env("EMU_S3_ENDPOINT")?;
+        let key_id = std::env::var("EMU_S3_ACCESS_KEY").unwrap_or_else(|_| "test".into());
+        let secret = std::env::var("EMU_S3_SECRET_KEY").unwrap_or_else(|_| "test".into());
+        let bucket = unique_name(prefix);
+        moto_bucket(&endpoint, &bucket);
+        Some(MotoBucket {
+            url: format!("s3://{bucket}/raw"),
+            secret,
+            endpoint,
+            key_id,
+        })
+    }
+
+    /// `DESTINATION__FILESYSTEM__CREDENTIALS__*`: endpoint, key id, secret and region.
+    pub fn env(&self) -> [(&'static str, &str); 4] {
+        [
+            (
+                "DESTINATION__FILESYSTEM__CREDENTIALS__ENDPOINT_URL",
+                self.endpoint.as_str(),
+            ),
+            (
+                "DESTINATION__FILESYSTEM__CREDENTIALS__AWS_ACCESS_KEY_ID",
+                self.key_id.as_str(),
+            ),
+            (
+                "DESTINATION__FILESYSTEM__CREDENTIALS__AWS_SECRET_ACCESS_KEY",
+                self.secret.as_str(),
+            ),
+            (
+                "DESTINATION__FILESYSTEM__CREDENTIALS__REGION_NAME",
+                "us-east-1",
+            ),
+        ]
+    }
+}

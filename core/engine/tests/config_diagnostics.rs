@@ -1,32 +1,9 @@
 //! Unknown keys reported with a did-you-mean, and the listing behind `stowage config show`.
 
+mod config_support;
+
+use config_support::{load, warnings};
 use stowage::config::{Config, ConfigSources, ShowContext, Source};
-
-fn load(
-    config_toml: &str,
-    secrets_toml: &str,
-    env: &[(&str, &str)],
-) -> (tempfile::TempDir, Config) {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir(dir.path().join(".dlt")).unwrap();
-    std::fs::write(dir.path().join(".dlt/config.toml"), config_toml).unwrap();
-    std::fs::write(dir.path().join(".dlt/secrets.toml"), secrets_toml).unwrap();
-    let config = Config::load(ConfigSources {
-        project_dir: dir.path().to_path_buf(),
-        global_dir: None,
-        env: env
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        flags: Vec::new(),
-    })
-    .unwrap();
-    (dir, config)
-}
-
-fn warnings(config: &Config) -> Vec<String> {
-    config.diagnostics().iter().map(|d| d.to_string()).collect()
-}
 
 #[test]
 fn unknown_keys_in_known_sections_get_a_did_you_mean() {

@@ -8,133 +8,54 @@
 //! Needs `STOWAGE_TEST_PLUGIN_DIR` (built plugins) and, for PostgreSQL, `DATABASE_URL`; without
 //! them the tests are skipped locally and fail under `CI=true`.
 
-use std::path::{Path, PathBuf};
+mod staging_support;
+
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use serde_json::Value;
+use staging_support::{
+    FIRST, Intercepted, Staged, Target, duckdb, items_with_kids, postgres, registry,
+};
 use stowage::disposition::WriteDisposition;
 use stowage::pipeline::{RunOptions, run};
-use stowage::plugins::{DiscoveryConfig, Registry};
-use stowage::staging::{
-    MergeStrategy, ReplaceStrategy, StagingOptions, count_rows, query_rows, run_with_destination,
-};
-use stowage_plugin_sdk::{CopyRequest, Destination, ObjectReader, Options, PluginError};
+use stowage::plugins::Registry;
+use stowage::staging::{MergeStrategy, ReplaceStrategy, StagingOptions, run_with_destination};
+use stowage_plugin_sdk::{Destination, PluginError};
 
-fn env(var: &str) -> Option<String> {
-    match std::env::var(var).ok().filter(|v| !v.is_empty()) {
-        Some(v) => Some(v),
-        None if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!("{var} is not set (run through cargo xtask test-all)")
-        }
-        None => {
-            eprintln!("skipped: {var} is not set");
-            None
-        }
+/// `tweak` after keying the rows on `id` (every load of these tests is keyed).
+fn keyed(tweak: impl FnOnce(&mut StagingOptions)) -> impl FnOnce(&mut StagingOptions) {
+    move |s| {
+        s.primary_key = vec!["id".into()];
+        tweak(s);
     }
 }
 
-fn registry() -> Option<Registry> {
-    let dir = PathBuf::from(env("STOWAGE_TEST_PLUGIN_DIR")?);
-    Some(Registry::discover(&DiscoveryConfig::only_dirs(vec![dir])))
+/// A keyed staged run; panics on failure.
+fn load(staged: &Staged<'_>, registry: &Registry, rows: &str, d: WriteDisposition) {
+    load_with(staged, registry, rows, d, |_| {});
 }
 
-fn unique(prefix: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("{prefix}_{}_{}", std::process::id(), nanos % 1_000_000_000)
+/// A keyed staged run with `tweak` applied to its staging options; panics on failure.
+fn load_with(
+    staged: &Staged<'_>,
+    registry: &Registry,
+    rows: &str,
+    d: WriteDisposition,
+    tweak: impl FnOnce(&mut StagingOptions),
+) {
+    staged.load(registry, rows, d, keyed(tweak));
 }
 
-/// One destination under test: name and options.
-#[derive(Clone)]
-struct Target {
-    name: &'static str,
-    options: Options,
+/// Options of a keyed staged run.
+fn options(
+    staged: &Staged<'_>,
+    rows: &str,
+    d: WriteDisposition,
+    tweak: impl FnOnce(&mut StagingOptions),
+) -> RunOptions {
+    staged.options(rows, d, keyed(tweak))
 }
 
-fn duckdb(dir: &Path) -> Target {
-    let file = dir.join("t.duckdb").to_str().unwrap().to_string();
-    Target {
-        name: "duckdb",
-        options: Options::new([("credentials", file)]),
-    }
-}
-
-fn postgres() -> Option<Target> {
-    Some(Target {
-        name: "postgres",
-        options: Options::new([("credentials", env("DATABASE_URL")?)]),
-    })
-}
-
-struct Run<'a> {
-    dir: &'a Path,
-    dataset: String,
-    target: Target,
-}
-
-impl Run<'_> {
-    fn options(
-        &self,
-        rows: &str,
-        disposition: WriteDisposition,
-        tweak: impl FnOnce(&mut StagingOptions),
-    ) -> RunOptions {
-        let input = self.dir.join(format!("{}.ndjson", unique("in")));
-        std::fs::write(&input, rows).unwrap();
-        let mut options = RunOptions::new(&input, "items");
-        options.pipeline = "stage_test".into();
-        options.dataset = Some(self.dataset.clone());
-        options.bucket_url = Some(self.dir.join("bucket").to_str().unwrap().to_string());
-        options.pipelines_dir = Some(self.dir.join("pipelines"));
-        options.write_disposition = disposition;
-        let mut staging = StagingOptions::new(self.target.name);
-        staging.destination_options = self.target.options.clone();
-        staging.primary_key = vec!["id".into()];
-        tweak(&mut staging);
-        options.staging = Some(staging);
-        options
-    }
-
-    fn load(&self, registry: &Registry, rows: &str, d: WriteDisposition) {
-        self.load_with(registry, rows, d, |_| {});
-    }
-
-    fn load_with(
-        &self,
-        registry: &Registry,
-        rows: &str,
-        d: WriteDisposition,
-        tweak: impl FnOnce(&mut StagingOptions),
-    ) {
-        let options = self.options(rows, d, tweak);
-        run(registry, &options).unwrap_or_else(|e| panic!("{} {d}: {e}", self.target.name));
-    }
-
-    fn session(&self, registry: &Registry) -> std::sync::Arc<dyn Destination> {
-        registry
-            .open_destination(self.target.name, &self.target.options)
-            .expect("opens")
-    }
-
-    fn count(&self, registry: &Registry, table: &str) -> i64 {
-        count_rows(self.session(registry).as_ref(), &self.dataset, table).unwrap()
-    }
-
-    fn rows(&self, registry: &Registry, sql: &str) -> Vec<Value> {
-        query_rows(self.session(registry).as_ref(), sql).unwrap()
-    }
-}
-
-const FIRST: &str = concat!(
-    r#"{"id":1,"name":"a","kids":[{"k":1},{"k":2}]}"#,
-    "\n",
-    r#"{"id":2,"name":"b","kids":[{"k":3}]}"#,
-    "\n",
-    r#"{"id":2,"name":"b","kids":[{"k":3}]}"#,
-    "\n",
-);
 const SECOND: &str = concat!(
     r#"{"id":2,"name":"B","kids":[{"k":7},{"k":8},{"k":9}]}"#,
     "\n",
@@ -144,20 +65,16 @@ const SECOND: &str = concat!(
 
 fn merge_replace_append(registry: &Registry, target: Target, strategy: MergeStrategy) {
     let dir = tempfile::tempdir().unwrap();
-    let run = Run {
-        dir: dir.path(),
-        dataset: unique("stg"),
-        target,
-    };
+    let run = Staged::new(dir.path(), "stg", target);
     let merge = |s: &mut StagingOptions| s.merge_strategy = strategy;
-    run.load_with(registry, FIRST, WriteDisposition::Merge, merge);
+    load_with(&run, registry, FIRST, WriteDisposition::Merge, merge);
     assert_eq!(
         run.count(registry, "items"),
         2,
         "duplicates are merged away"
     );
     assert_eq!(run.count(registry, "items__kids"), 3);
-    run.load_with(registry, SECOND, WriteDisposition::Merge, merge);
+    load_with(&run, registry, SECOND, WriteDisposition::Merge, merge);
     assert_eq!(run.count(registry, "items"), 3);
     assert_eq!(
         run.count(registry, "items__kids"),
@@ -165,23 +82,7 @@ fn merge_replace_append(registry: &Registry, target: Target, strategy: MergeStra
         "id 2's kids were replaced"
     );
     let ds = &run.dataset;
-    let got = run.rows(
-        registry,
-        &format!(
-            "SELECT i.id, i.name, k.k FROM \"{ds}\".items i LEFT JOIN \"{ds}\".items__kids k \
-             ON k._dlt_root_id = i._dlt_id ORDER BY i.id, k.k"
-        ),
-    );
-    let flat: Vec<(i64, String, Option<i64>)> = got
-        .iter()
-        .map(|r| {
-            (
-                r["id"].as_i64().unwrap(),
-                r["name"].as_str().unwrap().to_string(),
-                r["k"].as_i64(),
-            )
-        })
-        .collect();
+    let flat = items_with_kids(&run, registry);
     assert_eq!(
         flat,
         [
@@ -201,7 +102,8 @@ fn merge_replace_append(registry: &Registry, target: Target, strategy: MergeStra
     );
     assert_eq!(loads[0]["n"], 2);
 
-    run.load(
+    load(
+        &run,
         registry,
         r#"{"id":9,"name":"z"}"#,
         WriteDisposition::Replace,
@@ -212,7 +114,8 @@ fn merge_replace_append(registry: &Registry, target: Target, strategy: MergeStra
         0,
         "replace empties the chain"
     );
-    run.load_with(
+    load_with(
+        &run,
         registry,
         "{\"id\":10}\n{\"id\":11,\"kids\":[{\"k\":1}]}\n",
         WriteDisposition::Replace,
@@ -220,7 +123,8 @@ fn merge_replace_append(registry: &Registry, target: Target, strategy: MergeStra
     );
     assert_eq!(run.count(registry, "items"), 2);
     assert_eq!(run.count(registry, "items__kids"), 1);
-    run.load(
+    load(
+        &run,
         registry,
         "{\"id\":12}\n{\"id\":13}\n",
         WriteDisposition::Append,
@@ -242,7 +146,7 @@ fn merge_replace_append(registry: &Registry, target: Target, strategy: MergeStra
         1,
         "earlier staged files are truncated: {staged:?}"
     );
-    cleanup(registry, &run);
+    run.cleanup(registry);
 }
 
 fn files(root: &Path) -> Vec<String> {
@@ -260,20 +164,6 @@ fn files(root: &Path) -> Vec<String> {
     }
     out.sort();
     out
-}
-
-fn cleanup(registry: &Registry, run: &Run<'_>) {
-    if run.target.name == "postgres" {
-        let s = run.session(registry);
-        let _ = s.execute(&format!(
-            "DROP SCHEMA IF EXISTS \"{}\" CASCADE",
-            run.dataset
-        ));
-        let _ = s.execute(&format!(
-            "DROP SCHEMA IF EXISTS \"{}_staging\" CASCADE",
-            run.dataset
-        ));
-    }
 }
 
 #[test]
@@ -306,53 +196,34 @@ fn postgres_merge_upsert() {
 
 /// Fails the first `INSERT INTO` of the final dataset that follows a `DELETE` (the middle of a
 /// merge); everything else goes to the real session.
-struct FailMidMerge {
+fn fail_mid_merge(
     inner: std::sync::Arc<dyn Destination>,
-    deleted: AtomicBool,
-}
-
-impl Destination for FailMidMerge {
-    fn execute(&self, sql: &str) -> stowage_plugin_sdk::Result<()> {
+) -> Intercepted<impl Fn(&dyn Destination, &str) -> stowage_plugin_sdk::Result<()>> {
+    let deleted = AtomicBool::new(false);
+    Intercepted::new(inner, move |inner: &dyn Destination, sql: &str| {
         if sql.starts_with("DELETE FROM") && sql.contains("_dlt_id\" IN") {
-            self.deleted.store(true, Ordering::SeqCst);
+            deleted.store(true, Ordering::SeqCst);
         }
-        if sql.starts_with("INSERT INTO") && self.deleted.load(Ordering::SeqCst) {
-            self.inner.execute(sql)?;
+        if sql.starts_with("INSERT INTO") && deleted.load(Ordering::SeqCst) {
+            inner.execute(sql)?;
             return Err(PluginError::unexpected(
                 "injected failure in the middle of a merge",
             ));
         }
-        self.inner.execute(sql)
-    }
-    fn query(&self, sql: &str) -> stowage_plugin_sdk::Result<String> {
-        self.inner.query(sql)
-    }
-    fn copy_file(
-        &self,
-        request: &CopyRequest,
-        source: Box<dyn ObjectReader>,
-    ) -> stowage_plugin_sdk::Result<u64> {
-        self.inner.copy_file(request, source)
-    }
+        inner.execute(sql)
+    })
 }
 
 fn failure_mid_merge(registry: &Registry, target: Target) {
     let dir = tempfile::tempdir().unwrap();
-    let run = Run {
-        dir: dir.path(),
-        dataset: unique("fail"),
-        target,
-    };
-    run.load(registry, FIRST, WriteDisposition::Merge);
+    let run = Staged::new(dir.path(), "fail", target);
+    load(&run, registry, FIRST, WriteDisposition::Merge);
     let before = run.rows(
         registry,
         &format!("SELECT id, name FROM \"{}\".items ORDER BY id", run.dataset),
     );
-    let options = run.options(SECOND, WriteDisposition::Merge, |_| {});
-    let failing = FailMidMerge {
-        inner: run.session(registry),
-        deleted: AtomicBool::new(false),
-    };
+    let options = options(&run, SECOND, WriteDisposition::Merge, |_| {});
+    let failing = fail_mid_merge(run.session(registry));
     let staging = options.staging.clone().unwrap();
     let err =
         run_with_destination(registry, &options, &staging, &failing).expect_err("the merge fails");
@@ -369,7 +240,7 @@ fn failure_mid_merge(registry: &Registry, target: Target) {
         &format!("SELECT COUNT(*) AS n FROM \"{}\"._dlt_loads", run.dataset),
     );
     assert_eq!(loads[0]["n"], 1, "no _dlt_loads row for the failed load");
-    cleanup(registry, &run);
+    run.cleanup(registry);
 }
 
 #[test]
@@ -390,12 +261,9 @@ fn postgres_failure_mid_merge_changes_nothing() {
 fn staging_dataset_layouts() {
     let Some(registry) = registry() else { return };
     let dir = tempfile::tempdir().unwrap();
-    let run = Run {
-        dir: dir.path(),
-        dataset: unique("lay"),
-        target: duckdb(dir.path()),
-    };
-    run.load_with(
+    let run = Staged::new(dir.path(), "lay", duckdb(dir.path()));
+    load_with(
+        &run,
         registry_ref(&registry),
         FIRST,
         WriteDisposition::Merge,
@@ -407,7 +275,7 @@ fn staging_dataset_layouts() {
         &format!("SELECT COUNT(*) AS n FROM \"{name}\".items"),
     );
     assert_eq!(r[0]["n"], 3, "the staging dataset keeps the staged rows");
-    let options = run.options(FIRST, WriteDisposition::Merge, |s| {
+    let options = options(&run, FIRST, WriteDisposition::Merge, |s| {
         s.staging_dataset_layout = "%s".into()
     });
     let err = run_ref(&registry, &options).expect_err("same name as the dataset");

@@ -4,33 +4,10 @@
 //! destination with every secret masked, and dlt's `destination_type` / `staging_type` are
 //! listed under `pipelines.<pipeline>`.
 
-use stowage::config::{Config, ConfigSources, ShowContext, ShownSetting, Source};
+mod config_support;
 
-fn load(
-    config_toml: &str,
-    secrets_toml: &str,
-    env: &[(&str, &str)],
-) -> (tempfile::TempDir, Config) {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir(dir.path().join(".dlt")).unwrap();
-    std::fs::write(dir.path().join(".dlt/config.toml"), config_toml).unwrap();
-    std::fs::write(dir.path().join(".dlt/secrets.toml"), secrets_toml).unwrap();
-    let config = Config::load(ConfigSources {
-        project_dir: dir.path().to_path_buf(),
-        global_dir: None,
-        env: env
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        flags: Vec::new(),
-    })
-    .unwrap();
-    (dir, config)
-}
-
-fn warnings(config: &Config) -> Vec<String> {
-    config.diagnostics().iter().map(|d| d.to_string()).collect()
-}
+use config_support::{load, warnings};
+use stowage::config::{ShowContext, ShownSetting, Source};
 
 #[test]
 fn known_database_keys_pass() {

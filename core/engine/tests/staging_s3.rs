@@ -14,7 +14,7 @@ use std::process::Command;
 use std::sync::atomic::Ordering;
 
 use staging_support::{
-    Recording, Staged, Target, duckdb, env, items_with_kids, postgres, registry,
+    FIRST, Recording, Staged, Target, duckdb, env, items_with_kids, postgres, registry,
 };
 use stowage::disposition::WriteDisposition;
 use stowage::plugins::Registry;
@@ -96,14 +96,6 @@ impl S3 {
     }
 }
 
-const FIRST: &str = concat!(
-    r#"{"id":1,"name":"a","kids":[{"k":1},{"k":2}]}"#,
-    "\n",
-    r#"{"id":2,"name":"b","kids":[{"k":3}]}"#,
-    "\n",
-    r#"{"id":2,"name":"b","kids":[{"k":3}]}"#,
-    "\n",
-);
 const SECOND: &str = concat!(
     r#"{"id":2,"name":"B","kids":[{"k":7},{"k":8}]}"#,
     "\n",

@@ -13,15 +13,14 @@
 mod staging_support;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use serde_json::{Value, json};
-use staging_support::{Staged, Target, duckdb, env, postgres, registry};
+use staging_support::{Intercepted, Staged, Target, duckdb, env, postgres, registry};
 use stowage::disposition::WriteDisposition;
 use stowage::plugins::Registry;
 use stowage::staging::{load_pending_with_destination, run_with_destination};
 use stowage::state::PipelineState;
-use stowage_plugin_sdk::{CopyRequest, Destination, ObjectReader, PluginError};
+use stowage_plugin_sdk::{Destination, PluginError};
 
 const FIRST: &str = concat!(
     r#"{"id":1,"name":"a"}"#,
@@ -144,29 +143,13 @@ fn postgres_gets_a_state_row_per_changed_state() {
     state_rows_follow_state_changes(&registry, target);
 }
 
-/// A real session whose `_dlt_loads` insert fails (after the state row was inserted in the
-/// same transaction).
-struct FailingLoadsRow {
-    inner: Arc<dyn Destination>,
-}
-
-impl Destination for FailingLoadsRow {
-    fn execute(&self, sql: &str) -> stowage_plugin_sdk::Result<()> {
-        if sql.starts_with("INSERT INTO") && sql.contains("\"_dlt_loads\"(") {
-            return Err(PluginError::unexpected("injected _dlt_loads failure"));
-        }
-        self.inner.execute(sql)
+/// Fails the `_dlt_loads` insert (after the state row was inserted in the same transaction);
+/// every other statement goes to the real session.
+fn fail_the_loads_row(inner: &dyn Destination, sql: &str) -> stowage_plugin_sdk::Result<()> {
+    if sql.starts_with("INSERT INTO") && sql.contains("\"_dlt_loads\"(") {
+        return Err(PluginError::unexpected("injected _dlt_loads failure"));
     }
-    fn query(&self, sql: &str) -> stowage_plugin_sdk::Result<String> {
-        self.inner.query(sql)
-    }
-    fn copy_file(
-        &self,
-        request: &CopyRequest,
-        source: Box<dyn ObjectReader>,
-    ) -> stowage_plugin_sdk::Result<u64> {
-        self.inner.copy_file(request, source)
-    }
+    inner.execute(sql)
 }
 
 fn state_row_shares_the_loads_transaction(registry: &Registry, target: Target) {
@@ -176,9 +159,7 @@ fn state_row_shares_the_loads_transaction(registry: &Registry, target: Target) {
     let staging = options.staging.clone().unwrap();
     // Every session is closed before the next one opens (one DuckDB file, one open instance).
     let err = {
-        let failing = FailingLoadsRow {
-            inner: staged.session(registry),
-        };
+        let failing = Intercepted::new(staged.session(registry), fail_the_loads_row);
         run_with_destination(registry, &options, &staging, &failing).unwrap_err()
     };
     assert!(err.to_string().contains("injected"), "{err}");

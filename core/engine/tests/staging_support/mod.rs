@@ -47,6 +47,16 @@ pub fn unique(prefix: &str) -> String {
     format!("{prefix}_{}_{}", std::process::id(), nanos % 1_000_000_000)
 }
 
+/// The first load of the merge tests: `items` with nested `kids`, id 2 twice (merged away).
+pub const FIRST: &str = concat!(
+    r#"{"id":1,"name":"a","kids":[{"k":1},{"k":2}]}"#,
+    "\n",
+    r#"{"id":2,"name":"b","kids":[{"k":3}]}"#,
+    "\n",
+    r#"{"id":2,"name":"b","kids":[{"k":3}]}"#,
+    "\n",
+);
+
 /// One destination under test.
 #[derive(Clone)]
 pub struct Target {
@@ -261,5 +271,41 @@ impl Destination for Recording {
             bytes: self.bytes.clone(),
         };
         self.inner.copy_file(request, Box::new(counting))
+    }
+}
+
+/// A real session whose every `execute` goes through `on_execute` (given the real session and
+/// the SQL, e.g. to fail one statement); queries and copies go straight to the real session.
+pub struct Intercepted<F> {
+    inner: Arc<dyn Destination>,
+    on_execute: F,
+}
+
+impl<F> Intercepted<F>
+where
+    F: Fn(&dyn Destination, &str) -> stowage_plugin_sdk::Result<()> + Send + Sync,
+{
+    /// Wraps `inner`.
+    pub fn new(inner: Arc<dyn Destination>, on_execute: F) -> Intercepted<F> {
+        Intercepted { inner, on_execute }
+    }
+}
+
+impl<F> Destination for Intercepted<F>
+where
+    F: Fn(&dyn Destination, &str) -> stowage_plugin_sdk::Result<()> + Send + Sync,
+{
+    fn execute(&self, sql: &str) -> stowage_plugin_sdk::Result<()> {
+        (self.on_execute)(self.inner.as_ref(), sql)
+    }
+    fn query(&self, sql: &str) -> stowage_plugin_sdk::Result<String> {
+        self.inner.query(sql)
+    }
+    fn copy_file(
+        &self,
+        request: &CopyRequest,
+        source: Box<dyn ObjectReader>,
+    ) -> stowage_plugin_sdk::Result<u64> {
+        self.inner.copy_file(request, source)
     }
 }
