@@ -8,6 +8,7 @@ use stowage_plugin_sdk::{
     Backend, Lister, ObjectMeta, ObjectReader, ObjectWriter, PluginError, Result,
 };
 
+use crate::budget::{MIN_PARTS, PartBudget};
 use crate::client::Connection;
 use crate::config::UploadSettings;
 use crate::error::ErrorTarget;
@@ -36,6 +37,8 @@ pub struct Shared {
     pub upload: UploadSettings,
     /// Keys per listing page.
     pub list_page_size: i32,
+    /// Part buffers all writers of this bucket may hold at once.
+    pub budget: Arc<PartBudget>,
 }
 
 impl Shared {
@@ -59,12 +62,14 @@ pub struct S3Store {
 impl S3Store {
     /// A store over an established connection.
     pub fn new(conn: Connection, url: S3Url, errors: ErrorTarget, upload: UploadSettings) -> Self {
+        let budget = PartBudget::new(upload.max_concurrency.max(MIN_PARTS));
         let shared = Shared {
             conn,
             url,
             errors,
             upload,
             list_page_size: LIST_PAGE_SIZE,
+            budget,
         };
         S3Store {
             shared: Arc::new(shared),

@@ -12,6 +12,7 @@
 //! - [`error`]: SDK errors as actionable [`PluginError`]s without secrets.
 
 pub mod backend;
+pub mod budget;
 pub mod client;
 pub mod config;
 pub mod copy;

@@ -5,6 +5,8 @@
 //! upload task on the runtime, and `write` only blocks when `max_concurrency` parts are already
 //! in flight, so memory stays below `(max_concurrency + 1) × part size` whatever the object's
 //! size. The part size doubles every 1,000 parts, so S3's 10,000-part limit is never the limit.
+//! Across writers, a buffer past 1 MiB and each part in flight hold a permit of the bucket's
+//! [`PartBudget`](crate::budget::PartBudget), so many uploads at once stay bounded too.
 //!
 //! Nothing is visible before `finish` (S3 publishes a multipart object on Complete). A failed
 //! write or finish, `abort`, and dropping the writer all cancel the part uploads and abort the
@@ -20,6 +22,7 @@ use stowage_plugin_sdk::{ObjectWriter, PluginError, Result};
 use tokio::task::JoinHandle;
 
 use crate::backend::Shared;
+use crate::budget::{Permit, SMALL_OBJECT};
 use crate::config::MAX_PART_SIZE;
 use crate::runtime::{block_on, runtime};
 
@@ -34,6 +37,8 @@ pub struct S3Writer {
     shared: Arc<Shared>,
     key: String,
     buffer: Vec<u8>,
+    /// The budget permit of `buffer`, once it is past [`SMALL_OBJECT`].
+    permit: Option<Permit>,
     upload: Option<Multipart>,
     written: u64,
     /// Set once the writer is finished, aborted or failed: nothing left to clean up.
@@ -56,6 +61,7 @@ impl S3Writer {
             shared,
             key: key.to_string(),
             buffer: Vec::new(),
+            permit: None,
             upload: None,
             written: 0,
             closed: false,
@@ -84,17 +90,33 @@ impl S3Writer {
                 Some(&key),
             ));
         }
-        let task = upload_part(
+        let part = upload_part(
             shared,
             key,
             upload.upload_id.clone(),
             upload.next_part,
             data,
         );
+        // The part's permit goes back when its upload ends.
+        let permit = self.permit.take();
+        let task = async move {
+            let _permit = permit;
+            part.await
+        };
         upload.in_flight.push_back(runtime()?.spawn(task));
         upload.next_part += 1;
-        self.buffer = Vec::with_capacity(self.part_size());
         self.reap(self.shared.upload.max_concurrency)
+    }
+
+    /// Takes a budget permit before the buffer grows past [`SMALL_OBJECT`]; the buffer then gets
+    /// room for the whole part at once.
+    fn reserve(&mut self, adding: usize) {
+        if self.permit.is_none() && self.buffer.len() + adding > SMALL_OBJECT {
+            self.permit = Some(self.shared.budget.acquire());
+            let part = self.part_size();
+            self.buffer
+                .reserve_exact(part.saturating_sub(self.buffer.len()));
+        }
     }
 
     /// Waits until at most `limit` parts are in flight (collecting finished ones on the way).
@@ -172,6 +194,7 @@ impl S3Writer {
             request
         };
         block_on(request.send())?.map_err(|e| s.errors.map(e, "writing", Some(&self.key)))?;
+        self.permit = None;
         Ok(())
     }
 
@@ -206,6 +229,7 @@ impl S3Writer {
     fn abort_upload(&mut self) -> Result<()> {
         self.closed = true;
         self.buffer = Vec::new();
+        self.permit = None;
         let Some(upload) = self.upload.take() else {
             return Ok(());
         };
@@ -278,6 +302,7 @@ impl ObjectWriter for S3Writer {
             }
             let room = self.part_size() - self.buffer.len();
             let (now, rest) = data.split_at(room.min(data.len()));
+            self.reserve(now.len());
             self.buffer.extend_from_slice(now);
             self.written += now.len() as u64;
             data = rest;

@@ -401,7 +401,7 @@ impl Report<'_> {
         };
         let _ = writeln!(
             md,
-            "\n### `stowage sql` over parquet on moto (127.0.0.1): {} rows, {} files, {:.1} MB\n\n\
+            "\n### `stowage sql` over parquet on s3s-fs (127.0.0.1): {} rows, {} files, {:.1} MB\n\n\
              | query | wall s | wall range | CPU s | peak RSS MiB | MB read from S3 | share of the bytes |\n\
              |---|--:|--:|--:|--:|--:|--:|",
             b.rows,

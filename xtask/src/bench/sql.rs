@@ -1,5 +1,6 @@
-//! The `sql` case: `stowage sql` over ~1 GiB of parquet on the loopback S3 server (moto, from
-//! `cargo xtask servers`), read through the s3 plugin.
+//! The `sql` case: `stowage sql` over ~1 GiB of parquet on the loopback S3 server s3s-fs (from
+//! `cargo xtask servers`; file-backed, so a ranged GET costs what it returns — moto copies the
+//! whole object for every range), read through the s3 plugin.
 //!
 //! Untimed: a generated ndjson input (an id, an amount and four 40-character hex columns that
 //! barely compress; [`DEFAULT_ROWS`] rows ≈ 1 GiB of parquet, times `--scale`; `--smoke`:
@@ -7,7 +8,7 @@
 //! input is deleted. Timed, each `--runs` times: a one-column aggregate
 //! (`SELECT sum(amount) …`) and a full-row count (`SELECT count(*) …`) with `--stats`, whose
 //! line gives the bytes read from the backend against the bytes of the visible files. The
-//! bucket is deleted at the end (also after a failure), so moto's storage does not grow.
+//! bucket is deleted at the end (also after a failure), so the server's storage does not grow.
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -90,7 +91,7 @@ pub fn measure(
     {
         return Outcome::Pending(format!("the {name} plugin is {why}"));
     }
-    let s3 = match S3::from_servers(runner, binaries, server_env) {
+    let s3 = match S3::from_server(runner, binaries, server_env, "EMU_S3_AUTH") {
         Ok(s3) => s3,
         Err(Unavailable::Pending(why)) => return Outcome::Pending(why),
         Err(Unavailable::Failed(why)) => return Outcome::Failed(why),

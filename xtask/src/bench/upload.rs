@@ -132,11 +132,22 @@ pub struct S3 {
 }
 
 impl S3 {
-    /// The loopback server of `cargo xtask servers` and the awscli.
+    /// moto, the loopback S3 server of `cargo xtask servers`, and the awscli.
     pub fn from_servers(
         runner: &Runner,
         binaries: &Binaries,
         server_env: &[(String, OsString)],
+    ) -> std::result::Result<S3, Unavailable> {
+        S3::from_server(runner, binaries, server_env, "EMU_S3")
+    }
+
+    /// The server whose settings are `<prefix>_ENDPOINT`, `<prefix>_ACCESS_KEY`, … (`EMU_S3`:
+    /// moto; `EMU_S3_AUTH`: s3s-fs, file-backed, with real ranged reads).
+    pub fn from_server(
+        runner: &Runner,
+        binaries: &Binaries,
+        server_env: &[(String, OsString)],
+        prefix: &str,
     ) -> std::result::Result<S3, Unavailable> {
         let var = |key: &str| {
             server_env
@@ -144,7 +155,7 @@ impl S3 {
                 .find(|(k, _)| k == key)
                 .map(|(_, v)| v.to_string_lossy().into_owned())
         };
-        let Some(endpoint) = var("EMU_S3_ENDPOINT") else {
+        let Some(endpoint) = var(&format!("{prefix}_ENDPOINT")) else {
             return Err(Unavailable::Pending(
                 "the test servers are not running (`cargo xtask servers start`)".into(),
             ));
@@ -155,9 +166,9 @@ impl S3 {
         let aws = awscli(&runner.runs_dir).map_err(Unavailable::Failed)?;
         Ok(S3 {
             endpoint,
-            access_key: var("EMU_S3_ACCESS_KEY").unwrap_or_else(|| "test".into()),
-            secret_key: var("EMU_S3_SECRET_KEY").unwrap_or_else(|| "test".into()),
-            region: var("EMU_S3_REGION").unwrap_or_else(|| "us-east-1".into()),
+            access_key: var(&format!("{prefix}_ACCESS_KEY")).unwrap_or_else(|| "test".into()),
+            secret_key: var(&format!("{prefix}_SECRET_KEY")).unwrap_or_else(|| "test".into()),
+            region: var(&format!("{prefix}_REGION")).unwrap_or_else(|| "us-east-1".into()),
             aws,
         })
     }
