@@ -7,12 +7,15 @@
 //! - [`python`]: integers, floats, booleans and decimals as Python's `str()` writes them;
 //! - [`temporal`]: dates, times and timestamps as Python writes them, and back;
 //! - [`input`]: opening an object for reading, gunzipping it when it is gzip;
-//! - [`batches`]: a `RecordBatchReader` over a decoder's `next_batch`, and column checks.
+//! - [`batches`]: a `RecordBatchReader` over a decoder's `next_batch`, and column checks;
+//! - [`csv`]: a csv header line split into column names (also used by the database
+//!   destinations).
 //!
 //! Every function here decides output bytes of some plugin: a change shows in their golden
 //! tests.
 
 pub mod batches;
+pub mod csv;
 pub mod input;
 pub mod json;
 pub mod python;

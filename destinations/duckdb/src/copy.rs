@@ -156,34 +156,7 @@ fn csv_header(path: &std::path::Path, gzip: bool) -> Result<Vec<String>> {
     if line.trim().is_empty() {
         return Ok(Vec::new());
     }
-    split_header(&line)
-}
-
-/// Column names of a csv header line (quoted or not, `,`-separated).
-fn split_header(line: &str) -> Result<Vec<String>> {
-    let line = line.trim_end_matches(['\n', '\r']);
-    let mut names = Vec::new();
-    let mut current = String::new();
-    let mut chars = line.chars().peekable();
-    let mut quoted = false;
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                current.push('"');
-                chars.next();
-            }
-            ('"', _) => quoted = !quoted,
-            (',', false) => names.push(std::mem::take(&mut current)),
-            (c, _) => current.push(c),
-        }
-    }
-    names.push(current);
-    if names.iter().any(String::is_empty) {
-        return Err(PluginError::invalid(format!(
-            "csv header has an empty column name: {line:?}"
-        )));
-    }
-    Ok(names)
+    stowage_format_support::csv::split_header(&line)
 }
 
 /// Column names of a file reader, in file order.
@@ -213,18 +186,4 @@ fn cast_expr(column: &CopyColumn, format: &str) -> String {
 
 fn sql_type(dlt: &str) -> &'static str {
     crate::DuckDbDestination::type_of(dlt)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn csv_headers_are_split() {
-        assert_eq!(
-            split_header("\"a\",\"b,c\",\"d\"\"e\"\n").unwrap(),
-            ["a", "b,c", "d\"e"]
-        );
-        assert!(split_header("a,,b").is_err());
-    }
 }

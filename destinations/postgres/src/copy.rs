@@ -68,7 +68,7 @@ fn copy_csv(
     if header.is_empty() {
         return Ok(0);
     }
-    let names = csv_header(&String::from_utf8_lossy(&header))?;
+    let names = stowage_format_support::csv::split_header(&String::from_utf8_lossy(&header))?;
     let columns: Vec<String> = names.iter().map(|n| quote_ident(n)).collect();
     let sql = format!(
         "COPY {} ({}) FROM STDIN WITH (FORMAT csv, HEADER true)",
@@ -117,33 +117,6 @@ fn fail_copy(
     let _ = writer.write_all(poison_line);
     let _ = writer.finish();
     error
-}
-
-/// Column names of a csv header line (quoted or not, `,`-separated).
-fn csv_header(line: &str) -> Result<Vec<String>> {
-    let line = line.trim_end_matches(['\n', '\r']);
-    let mut names = Vec::new();
-    let mut current = String::new();
-    let mut chars = line.chars().peekable();
-    let mut quoted = false;
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                current.push('"');
-                chars.next();
-            }
-            ('"', _) => quoted = !quoted,
-            (',', false) => names.push(std::mem::take(&mut current)),
-            (c, _) => current.push(c),
-        }
-    }
-    names.push(current);
-    if names.iter().any(String::is_empty) {
-        return Err(PluginError::invalid(format!(
-            "csv header has an empty column name: {line:?}"
-        )));
-    }
-    Ok(names)
 }
 
 fn copy_jsonl(
@@ -298,15 +271,5 @@ mod tests {
             row,
             "1\ta\\tb\\\\c\\nd\tt\t\\\\x00016869\t{\"k\":[1,2]}\t\\N\n"
         );
-    }
-
-    #[test]
-    fn csv_headers_are_split() {
-        assert_eq!(
-            csv_header("\"a\",\"b,c\",\"d\"\"e\"\n").unwrap(),
-            ["a", "b,c", "d\"e"]
-        );
-        assert_eq!(csv_header("x,y\r\n").unwrap(), ["x", "y"]);
-        assert!(csv_header("a,,b").is_err());
     }
 }
