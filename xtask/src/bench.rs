@@ -17,7 +17,7 @@
 //! (peak RSS must not grow with input size), the S3 upload comparison ([`upload`]) and
 //! `stowage sql` over ~1 GiB of parquet on S3 ([`sql`], `--only sql`). The
 //! result goes into the generated block of `BENCHMARKS.md` ([`report`]); `--smoke` writes
-//! `<target>/bench/smoke.md` instead and fails if any run failed.
+//! `<target>/bench/smoke.md` instead and fails if any run failed or did not run.
 
 mod binaries;
 mod cases;
@@ -271,8 +271,11 @@ fn run(
     } else {
         upload::Outcome::Pending("not selected (--no-upload or --only)".to_string())
     };
+    // `--smoke` (run by `test-all`) must exercise every path: there, not running is failing.
+    let strict = options.smoke;
     let upload_failure = match &upload {
         upload::Outcome::Failed(why) => Some(format!("upload: {why}")),
+        upload::Outcome::Pending(why) if strict => Some(format!("upload did not run: {why}")),
         _ => None,
     };
     let sql_selected = options.only.is_empty() || options.only.iter().any(|p| p == "sql");
@@ -289,6 +292,7 @@ fn run(
     };
     let sql_failure = match &sql {
         sql::Outcome::Failed(why) => Some(format!("sql: {why}")),
+        sql::Outcome::Pending(why) if strict => Some(format!("sql did not run: {why}")),
         _ => None,
     };
     println!("{}", write(&results, &rss_check, upload, sql)?);
@@ -297,6 +301,7 @@ fn run(
         .iter()
         .filter_map(|r| match &r.status {
             Status::Failed(why) => Some(format!("{}: {why}", r.case.id())),
+            Status::Pending(why) if strict => Some(format!("{} did not run: {why}", r.case.id())),
             _ => None,
         })
         .chain(upload_failure)
